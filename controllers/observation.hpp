@@ -1,0 +1,51 @@
+#pragma once
+// What a controller sees: the monitoring pipeline's view of each service (late and aggregated, not the truth).
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace autoscale {
+
+struct ServiceObservation {
+  std::string name;
+  int min_instances = 0;
+  int max_instances = 0;
+  // Instance counts by lifecycle state as of the newest visible scrape.
+  int desired = 0;   // what the actuator is working towards (the truth: the controller's own last order)
+  int pending = 0;   // no node with room yet
+  int starting = 0;  // launch .. readiness
+  int warming = 0;   // ready, in the load balancer, below full capacity
+  int in_service = 0;
+  int draining = 0;
+  int ready() const { return warming + in_service; }
+  // Aggregated over the monitoring window of visible samples.
+  bool metrics_valid = false;  // false until a sample is visible
+  double sample_age_s = 0;     // now minus the newest visible sample's time
+  double cpu_utilization = 0;  // busy cores / capacity cores of ready instances, 0..1
+  double arrival_rps = 0;
+  double completed_rps = 0;
+  double failed_rps = 0;
+  double error_rate = 0;   // failed / (completed + failed)
+  double concurrency = 0;  // requests in service, mean per ready instance
+  double queue_depth = 0;  // queued requests, mean per ready instance
+  double latency_p95_s = 0;
+  double connections_in_use = 0;  // database services: busy connection slots, total
+};
+
+struct Observation {
+  double time_s = 0;
+  std::vector<ServiceObservation> services;
+
+  const ServiceObservation* find(std::string_view name) const {
+    for (const auto& s : services)
+      if (s.name == name) return &s;
+    return nullptr;
+  }
+};
+
+// The names by which scenario files refer to ServiceObservation fields.
+const std::vector<std::string>& observation_metric_names();
+// True and sets `out` when `name` is one of observation_metric_names().
+bool observation_metric(const ServiceObservation& s, std::string_view name, double& out);
+
+}  // namespace autoscale

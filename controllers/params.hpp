@@ -1,0 +1,31 @@
+#pragma once
+// A controller's configuration section, read key by key. Controllers see only this interface; the TOML reader behind
+// it (sim/scenario) reports unknown keys and wrong types with the file and line, so controllers stay format-free.
+#include <cstdlib>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace autoscale {
+
+class Params {
+ public:
+  virtual ~Params() = default;
+  virtual double number(const std::string& key, std::optional<double> fallback) = 0;
+  virtual long integer(const std::string& key, std::optional<long> fallback) = 0;
+  virtual bool boolean(const std::string& key, std::optional<bool> fallback) = 0;
+  virtual std::string string(const std::string& key, std::optional<std::string> fallback) = 0;
+  virtual std::vector<std::string> strings(const std::string& key, std::vector<std::string> fallback) = 0;
+  virtual bool has(const std::string& key) const = 0;
+  // Throws an InputError naming this section's file, the key's line and `expected`.
+  [[noreturn]] void fail(const std::string& key, const std::string& expected) const {
+    raise(key, expected);
+    std::abort();  // raise() always throws
+  }
+
+ protected:
+  virtual void raise(const std::string& key, const std::string& expected) const = 0;
+};
+
+}  // namespace autoscale

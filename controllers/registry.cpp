@@ -1,0 +1,44 @@
+#include "controllers/registry.hpp"
+
+#include <algorithm>
+
+#include "sim/core/error.hpp"
+
+namespace autoscale {
+
+namespace {
+struct Entry {
+  const char* kind;
+  ControllerFactory factory;
+};
+const Entry kRegistry[] = {
+    {"static", &make_static_controller},
+    {"threshold", &make_threshold_controller},
+};
+}  // namespace
+
+std::vector<std::string> controller_kinds() {
+  std::vector<std::string> kinds;
+  for (const auto& e : kRegistry) kinds.emplace_back(e.kind);
+  return kinds;
+}
+
+std::unique_ptr<Controller> make_controller(const std::string& kind, Params& params, const ControllerContext& ctx) {
+  for (const auto& e : kRegistry)
+    if (kind == e.kind) return e.factory(params, ctx);
+  std::string expected = "a controller kind, one of:";
+  for (const auto& k : controller_kinds()) expected += " " + k;
+  std::string hint = closest_match(kind, controller_kinds());
+  if (!hint.empty()) expected += " (did you mean '" + hint + "'?)";
+  params.fail("kind", "unknown kind '" + kind + "'; expected " + expected);
+}
+
+std::vector<std::string> controlled_services(Params& params, const ControllerContext& ctx) {
+  auto names = params.strings("services", ctx.services);
+  for (const auto& n : names)
+    if (std::find(ctx.services.begin(), ctx.services.end(), n) == ctx.services.end())
+      params.fail("services", "unknown service '" + n + "'");
+  return names;
+}
+
+}  // namespace autoscale

@@ -1,0 +1,30 @@
+#pragma once
+// Maps a scenario's `controller.kind` to a factory. Adding a controller: one file in controllers/ plus one line in
+// registry.cpp.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "controllers/controller.hpp"
+#include "controllers/params.hpp"
+
+namespace autoscale {
+
+struct ControllerContext {
+  std::vector<std::string> services;  // every service of the scenario, in declaration order
+};
+
+using ControllerFactory = std::unique_ptr<Controller> (*)(Params&, const ControllerContext&);
+
+// Throws InputError (via params.fail("kind", ...)) for an unknown kind.
+std::unique_ptr<Controller> make_controller(const std::string& kind, Params& params, const ControllerContext& ctx);
+std::vector<std::string> controller_kinds();
+
+// The factories, one per controller family.
+std::unique_ptr<Controller> make_static_controller(Params&, const ControllerContext&);
+std::unique_ptr<Controller> make_threshold_controller(Params&, const ControllerContext&);
+
+// Helper shared by factories: the `services` key, checked against the scenario's services (default: all).
+std::vector<std::string> controlled_services(Params& params, const ControllerContext& ctx);
+
+}  // namespace autoscale

@@ -1,0 +1,126 @@
+// `autoscale bench engine`: exact mode against the fastest raw-SimGrid formulation of the same queue on the same
+// platform, each in a child process of its own (one engine per process), measured in the same invocation.
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "controllers/map_params.hpp"
+#include "sim/cli/runner.hpp"
+#include "sim/engine/simulation.hpp"
+
+namespace autoscale {
+
+namespace {
+
+// The standard exact-mode queue: 20 instances x 2 workers on 2-vCPU VMs over 5 hosts x 8 cores, 200 rps Poisson,
+// 50 ms exponential work, round robin, static fleet, with monitoring, control loop and recording all on.
+RunSpec standard_queue(double duration_s) {
+  RunSpec r;
+  r.name = "exact";
+  r.duration_s = duration_s;
+  r.seed = 1;
+  r.reference_speed_gflops = 1;
+  r.hosts = {5, 8, 1.0, 64};
+  r.instance_types = {{"vm2", 2, 4, 0.05}};
+  NodePool pool;
+  pool.name = "vms";
+  pool.instance_type = "vm2";
+  r.node_pools = {pool};
+  ServiceSpec s;
+  s.name = "web";
+  s.node_pool = "vms";
+  s.work_cpu_s = Distribution::exponential_mean(0.05);
+  s.workers = 2;
+  s.queue_limit = 1000000;
+  s.initial_instances = s.min_instances = s.max_instances = 20;
+  r.services = {s};
+  r.traffic.entry_service = "web";
+  r.traffic.client_timeout_s = 1e9;
+  TrafficComponent c;
+  c.kind = TrafficComponent::Kind::constant;
+  c.name = "constant";
+  c.rate_rps = 200;
+  r.traffic.components = {c};
+  r.controller.kind = "static";
+  r.controller.params = std::make_shared<MapParams>(std::map<std::string, MapParams::Value>{{"instances", 20L}});
+  return r;
+}
+
+struct Measure {
+  double requests = 0;
+  double wall_s = 0;
+  double p95_s = 0;
+};
+
+// Runs `body` in a child process and returns what it measured.
+template <class F>
+Measure in_child(F body) {
+  int fd[2];
+  if (pipe(fd) != 0) throw std::runtime_error("pipe failed");
+  pid_t pid = fork();
+  if (pid < 0) throw std::runtime_error("fork failed");
+  if (pid == 0) {
+    close(fd[0]);
+    Measure m;
+    try {
+      auto t0 = std::chrono::steady_clock::now();
+      body(m);
+      m.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "error: %s\n", e.what());
+      _exit(3);
+    }
+    if (write(fd[1], &m, sizeof m) != sizeof m) _exit(3);
+    _exit(0);
+  }
+  close(fd[1]);
+  Measure m;
+  ssize_t got = read(fd[0], &m, sizeof m);
+  close(fd[0]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  if (got != sizeof m || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    throw std::runtime_error("benchmark child process failed");
+  return m;
+}
+
+}  // namespace
+
+int cmd_bench_engine(bool json, double duration_s, bool quiet) {
+  if (!quiet && !json) std::fprintf(stderr, "bench engine: %.0f simulated s of 200 rps, twice\n", duration_s);
+  Measure raw = in_child([&](Measure& m) {
+    RawBaselineResult r = run_raw_baseline(duration_s, 1);
+    m.requests = static_cast<double>(r.requests);
+    m.p95_s = r.p95_latency_s;
+  });
+  Measure exact = in_child([&](Measure& m) {
+    RunResult r = run_simulation(standard_queue(duration_s), SimulationOptions{});
+    m.requests = find_metric(r.summary, "requests_total")->value;
+    m.p95_s = find_metric(r.summary, "latency_p95_s")->value;
+  });
+  double exact_rate = exact.requests / exact.wall_s, raw_rate = raw.requests / raw.wall_s;
+  if (json) {
+    nlohmann::json j = {{"exact_req_per_s", exact_rate},
+                        {"baseline_req_per_s", raw_rate},
+                        {"ratio_baseline_over_exact", raw_rate / exact_rate},
+                        {"exact_requests", exact.requests},
+                        {"baseline_requests", raw.requests},
+                        {"exact_wall_s", exact.wall_s},
+                        {"baseline_wall_s", raw.wall_s},
+                        {"exact_latency_p95_s", exact.p95_s},
+                        {"baseline_latency_p95_s", raw.p95_s}};
+    std::cout << j.dump(2) << "\n";
+  } else {
+    std::printf("%-28s %12s %10s %10s\n", "formulation", "req/s", "wall s", "p95 s");
+    std::printf("%-28s %12.0f %10.2f %10.4f\n", "exact mode (autoscale)", exact_rate, exact.wall_s, exact.p95_s);
+    std::printf("%-28s %12.0f %10.2f %10.4f\n", "raw SimGrid baseline", raw_rate, raw.wall_s, raw.p95_s);
+    std::printf("baseline / exact = %.3f\n", raw_rate / exact_rate);
+  }
+  return 0;
+}
+
+}  // namespace autoscale

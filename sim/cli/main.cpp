@@ -1,0 +1,85 @@
+// autoscale: the command line. Bad input of any kind exits with status 2 and a message naming file, line and key.
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <iostream>
+
+#include "sim/cli/runner.hpp"
+#include "sim/core/error.hpp"
+
+using namespace autoscale;
+
+int main(int argc, char** argv) {
+  CLI::App app{"autoscale lab: a discrete-event simulator for cloud autoscaling (SimGrid cluster, real traces, "
+               "pluggable controllers, HDF5 results)",
+               "autoscale"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", AUTOSCALE_VERSION);
+
+  RunArgs run;
+  auto* run_cmd = app.add_subcommand("run", "Run a scenario, write HDF5 results and print the summary");
+  run_cmd->add_option("scenario", run.scenario, "Scenario TOML file")->required();
+  run_cmd->add_option("--out", run.out, "Result file (default: results/<scenario name>.h5)");
+  uint64_t seed = 0;
+  auto* seed_opt = run_cmd->add_option("--seed", seed, "Seed of every random stream (replaces the scenario's)");
+  run_cmd->add_option("--set", run.load.set, "Override a scenario key: dotted.key=value (TOML value); repeatable");
+  run_cmd->add_flag("--json", run.json, "Print the summary as JSON on stdout");
+  run_cmd->add_flag("--quiet", run.quiet, "No progress on stderr");
+  run_cmd->add_flag("--record-requests", run.load.record_requests, "Record every end-user request in the result");
+  run_cmd->add_option("--jobs", run.jobs, "Runs simulated in parallel (default: one per core)")
+      ->check(CLI::PositiveNumber);
+
+  std::string vfile;
+  std::vector<std::string> vset;
+  auto* val_cmd = app.add_subcommand("validate", "Check a scenario file (and its traces) without running it");
+  val_cmd->add_option("scenario", vfile, "Scenario TOML file")->required();
+  val_cmd->add_option("--set", vset, "Override a scenario key: dotted.key=value; repeatable");
+
+  std::string ifile;
+  bool ijson = false;
+  auto* insp_cmd = app.add_subcommand("inspect", "Print the summary of a result file");
+  insp_cmd->add_option("file", ifile, "HDF5 result file")->required();
+  insp_cmd->add_flag("--json", ijson, "Print the summary as JSON on stdout");
+
+  auto* bench_cmd = app.add_subcommand("bench", "Benchmarks (ratios against a baseline measured in the same run)");
+  bench_cmd->require_subcommand(1);
+  bool bjson = false, bquiet = false;
+  double bduration = 3000;
+  auto* bench_engine = bench_cmd->add_subcommand(
+      "engine", "Exact mode vs the fastest raw-SimGrid formulation of the standard queue (20 VMs x 2 workers, 200 rps)");
+  bench_engine->add_flag("--json", bjson, "Print JSON: exact_req_per_s, baseline_req_per_s, ...");
+  bench_engine->add_flag("--quiet", bquiet, "No progress on stderr");
+  bench_engine->add_option("--duration-s", bduration, "Simulated seconds per measurement")->check(CLI::PositiveNumber);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::fprintf(stderr, "error: command line: %s (see autoscale --help)\n", e.what());
+    return 2;
+  }
+  try {
+    if (*run_cmd) {
+      if (*seed_opt) run.load.seed = seed;
+      return cmd_run(run);
+    }
+    if (*val_cmd) {
+      LoadOptions lo;
+      lo.set = vset;
+      return cmd_validate(vfile, lo);
+    }
+    if (*insp_cmd) return cmd_inspect(ifile, ijson);
+    if (*bench_engine) return cmd_bench_engine(bjson, bduration, bquiet);
+  } catch (const InputError& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 3;
+  }
+  return 0;
+}

@@ -1,0 +1,278 @@
+// `autoscale run / validate / inspect`. SimGrid allows one engine per process, so every run of a scenario is
+// simulated in a child process of its own (several at once with --jobs) and writes a single-run file; the parent
+// assembles the result file from them and reports from what it wrote.
+#include "sim/cli/runner.hpp"
+
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <thread>
+
+#include "results/hdf5_store.hpp"
+#include "sim/core/error.hpp"
+#include "sim/engine/simulation.hpp"
+
+#ifndef AUTOSCALE_VERSION
+#define AUTOSCALE_VERSION "unknown"
+#endif
+
+namespace autoscale {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+nlohmann::json summary_json(const Summary& s) {
+  nlohmann::json j = nlohmann::json::object();
+  for (const auto& v : s) {
+    if (v.integer)
+      j[v.key] = static_cast<int64_t>(v.value);
+    else
+      j[v.key] = v.value;
+  }
+  return j;
+}
+
+nlohmann::json runs_json(const std::vector<StoredRun>& runs) {
+  nlohmann::json j = nlohmann::json::object();
+  for (const auto& r : runs) j[r.name] = summary_json(r.summary);
+  return j;
+}
+
+std::string format_value(const SummaryValue& v) {
+  char buf[64];
+  if (v.integer)
+    std::snprintf(buf, sizeof buf, "%lld", static_cast<long long>(v.value));
+  else if (v.value != 0 && (std::fabs(v.value) < 1e-3 || std::fabs(v.value) >= 1e7))
+    std::snprintf(buf, sizeof buf, "%.4g", v.value);
+  else
+    std::snprintf(buf, sizeof buf, "%.4f", v.value);
+  return buf;
+}
+
+void print_table(std::ostream& o, const std::vector<StoredRun>& runs) {
+  size_t w0 = 6;
+  for (const auto& k : summary_metric_names()) w0 = std::max(w0, k.size());
+  std::vector<size_t> w;
+  for (const auto& r : runs) {
+    size_t m = std::max<size_t>(r.name.size(), 10);
+    for (const auto& v : r.summary) m = std::max(m, format_value(v).size());
+    w.push_back(m);
+  }
+  char buf[256];
+  std::snprintf(buf, sizeof buf, "%-*s", static_cast<int>(w0), "metric");
+  o << buf;
+  for (size_t i = 0; i < runs.size(); ++i) {
+    std::snprintf(buf, sizeof buf, "  %*s", static_cast<int>(w[i]), runs[i].name.c_str());
+    o << buf;
+  }
+  o << "\n";
+  for (const auto& k : summary_metric_names()) {
+    std::snprintf(buf, sizeof buf, "%-*s", static_cast<int>(w0), k.c_str());
+    o << buf;
+    for (size_t i = 0; i < runs.size(); ++i) {
+      const SummaryValue* v = find_metric(runs[i].summary, k);
+      std::snprintf(buf, sizeof buf, "  %*s", static_cast<int>(w[i]), v ? format_value(*v).c_str() : "-");
+      o << buf;
+    }
+    o << "\n";
+  }
+}
+
+bool compare(double a, const std::string& op, double b) {
+  if (op == "<") return a < b;
+  if (op == "<=") return a <= b;
+  if (op == ">") return a > b;
+  if (op == ">=") return a >= b;
+  if (op == "==") return a == b;
+  return a != b;
+}
+
+// Progress of parallel children, shared through an anonymous mapping.
+struct SharedProgress {
+  std::atomic<double>* slots = nullptr;
+  size_t n = 0;
+  explicit SharedProgress(size_t count) : n(count) {
+    void* p = mmap(nullptr, sizeof(std::atomic<double>) * std::max<size_t>(count, 1), PROT_READ | PROT_WRITE,
+                   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) throw std::runtime_error("mmap failed");
+    slots = static_cast<std::atomic<double>*>(p);
+    for (size_t i = 0; i < n; ++i) new (&slots[i]) std::atomic<double>(0.0);
+  }
+  ~SharedProgress() { munmap(slots, sizeof(std::atomic<double>) * std::max<size_t>(n, 1)); }
+};
+
+void draw_progress(const Scenario& sc, const SharedProgress& p, double elapsed_s) {
+  double sum = 0;
+  for (size_t i = 0; i < p.n; ++i) sum += p.slots[i].load();
+  double f = sum / static_cast<double>(p.n);
+  int width = 30, filled = static_cast<int>(f * width);
+  std::string bar(static_cast<size_t>(filled), '#');
+  bar.resize(static_cast<size_t>(width), '.');
+  std::fprintf(stderr, "\r%s [%s] %5.1f%%  %zu run%s  %.0f s", sc.name.c_str(), bar.c_str(), 100 * f, p.n,
+               p.n == 1 ? "" : "s", elapsed_s);
+  std::fflush(stderr);
+}
+
+}  // namespace
+
+int cmd_validate(const std::string& scenario, const LoadOptions& load) {
+  Scenario sc = load_scenario(scenario, load);
+  std::cout << scenario << ": ok (" << sc.runs.size() << " run" << (sc.runs.size() == 1 ? "" : "s") << ":";
+  for (const auto& r : sc.runs) std::cout << " " << r.name;
+  std::cout << "; " << sc.expectations.size() << " expectation" << (sc.expectations.size() == 1 ? "" : "s") << ")\n";
+  return 0;
+}
+
+int cmd_run(const RunArgs& args) {
+  Scenario sc = load_scenario(args.scenario, args.load);
+  std::string out = args.out.empty() ? (fs::path("results") / (sc.name + ".h5")).string() : args.out;
+  if (fs::path(out).has_parent_path()) fs::create_directories(fs::path(out).parent_path());
+  std::string tmpdir = (fs::path(out).has_parent_path() ? fs::path(out).parent_path() : fs::path("."))
+                           .append("." + fs::path(out).filename().string() + ".runs." + std::to_string(getpid()))
+                           .string();
+  fs::create_directories(tmpdir);
+  struct Cleanup {
+    std::string dir;
+    ~Cleanup() {
+      std::error_code ec;
+      fs::remove_all(dir, ec);
+    }
+  } cleanup{tmpdir};
+
+  const bool show_progress = !args.quiet && isatty(STDERR_FILENO);
+  SharedProgress progress(sc.runs.size());
+  int jobs = args.jobs > 0 ? args.jobs : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  std::vector<std::string> files;
+  std::vector<pid_t> pids(sc.runs.size(), -1);
+  size_t next = 0, running = 0, done = 0;
+  int worst = 0;
+  auto t0 = std::chrono::steady_clock::now();
+  auto last_draw = t0;
+  for (size_t i = 0; i < sc.runs.size(); ++i) files.push_back(tmpdir + "/run-" + std::to_string(i) + ".h5");
+  std::cout.flush();
+  std::fflush(stderr);
+  while (done < sc.runs.size()) {
+    while (running < static_cast<size_t>(jobs) && next < sc.runs.size() && worst == 0) {
+      size_t i = next++;
+      pid_t pid = fork();
+      if (pid < 0) throw std::runtime_error("fork failed");
+      if (pid == 0) {
+        int code = 0;
+        try {
+          SimulationOptions so;
+          so.file = sc.file;
+          so.progress = [&progress, i](double f) { progress.slots[i].store(f); };
+          RunResult r = run_simulation(sc.runs[i], so);
+          write_run_file(files[i], r);
+          progress.slots[i].store(1.0);
+        } catch (const InputError& e) {
+          std::fprintf(stderr, "%serror: %s\n", show_progress ? "\n" : "", e.what());
+          code = 2;
+        } catch (const std::exception& e) {
+          std::fprintf(stderr, "%serror: run '%s': %s\n", show_progress ? "\n" : "", sc.runs[i].name.c_str(), e.what());
+          code = 3;
+        }
+        std::fflush(stderr);
+        _exit(code);
+      }
+      pids[i] = pid;
+      ++running;
+    }
+    if (running == 0) break;
+    int status = 0;
+    pid_t pid = waitpid(-1, &status, show_progress ? WNOHANG : 0);
+    if (pid > 0) {
+      --running;
+      ++done;
+      int code = WIFEXITED(status) ? WEXITSTATUS(status) : 3;
+      if (!WIFEXITED(status))
+        std::fprintf(stderr, "error: a run's process ended abnormally (signal %d)\n", WTERMSIG(status));
+      if (code != 0 && (worst == 0 || code == 2)) worst = code;
+    } else if (show_progress) {
+      auto now = std::chrono::steady_clock::now();
+      if (std::chrono::duration<double>(now - t0).count() > 1.0 &&
+          std::chrono::duration<double>(now - last_draw).count() > 0.2) {
+        draw_progress(sc, progress, std::chrono::duration<double>(now - t0).count());
+        last_draw = now;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }
+  if (show_progress && std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() > 1.0) {
+    draw_progress(sc, progress, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    std::fprintf(stderr, "\n");
+  }
+  if (worst != 0) return worst;
+
+  FileMeta meta;
+  meta.seed = sc.seed;
+  meta.text = {{"scenario_toml", sc.toml_text},
+               {"scenario_name", sc.name},
+               {"scenario_file", sc.file},
+               {"autoscale_version", AUTOSCALE_VERSION},
+               {"simgrid_version", simgrid_version()},
+               {"hdf5_version", hdf5_version()},
+               {"tomlplusplus_version", tomlplusplus_version()}};
+  assemble_results(out, meta, files);
+
+  std::vector<StoredRun> runs = read_summaries(out);
+  int status = 0;
+  nlohmann::json expectations = nlohmann::json::array();
+  std::ostringstream failures;
+  for (const auto& e : sc.expectations) {
+    for (const auto& r : runs) {
+      if (!e.run.empty() && e.run != r.name) continue;
+      const SummaryValue* v = find_metric(r.summary, e.metric);
+      double actual = v ? v->value : NAN;
+      bool ok = v && compare(actual, e.op, e.value);
+      expectations.push_back({{"run", r.name}, {"metric", e.metric}, {"op", e.op}, {"value", e.value},
+                              {"actual", actual}, {"ok", ok}, {"line", e.line}});
+      if (!ok) {
+        status = 1;
+        failures << "expectation failed: " << sc.file << ":" << e.line << ": run '" << r.name << "': " << e.metric
+                 << " " << e.op << " " << e.value << ", actual " << actual << "\n";
+      }
+    }
+  }
+  if (args.json) {
+    nlohmann::json j = {{"scenario", sc.name}, {"output", out}, {"runs", runs_json(runs)},
+                        {"expectations", expectations}};
+    std::cout << j.dump(2) << "\n";
+  } else {
+    std::cout << "scenario " << sc.name << " (seed " << sc.seed << ")\n";
+    print_table(std::cout, runs);
+    if (!sc.expectations.empty())
+      std::cout << "expectations: " << (expectations.size() - static_cast<size_t>(std::count_if(
+                                            expectations.begin(), expectations.end(),
+                                            [](const nlohmann::json& x) { return !x["ok"].get<bool>(); })))
+                << " of " << expectations.size() << " hold\n";
+    std::cout << "results: " << out << "\n";
+  }
+  std::cerr << failures.str();
+  return status;
+}
+
+int cmd_inspect(const std::string& file, bool json) {
+  std::vector<StoredRun> runs = read_summaries(file);
+  if (json) {
+    nlohmann::json j = {{"file", file}, {"runs", runs_json(runs)}};
+    std::cout << j.dump(2) << "\n";
+  } else {
+    std::cout << file << "\n";
+    print_table(std::cout, runs);
+  }
+  return 0;
+}
+
+}  // namespace autoscale

@@ -1,0 +1,25 @@
+#pragma once
+// The `autoscale` subcommands, as functions returning the process exit status.
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sim/scenario/scenario_loader.hpp"
+
+namespace autoscale {
+
+struct RunArgs {
+  std::string scenario;
+  std::string out;  // empty: results/<scenario name>.h5
+  LoadOptions load;
+  bool json = false;
+  bool quiet = false;
+  int jobs = 0;  // parallel runs; 0: one per core
+};
+
+int cmd_run(const RunArgs& args);
+int cmd_validate(const std::string& scenario, const LoadOptions& load);
+int cmd_inspect(const std::string& file, bool json);
+int cmd_bench_engine(bool json, double duration_s, bool quiet);
+
+}  // namespace autoscale

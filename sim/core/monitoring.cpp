@@ -1,0 +1,85 @@
+#include "sim/core/monitoring.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace autoscale {
+
+double quantile(std::vector<double>& v, double q) {
+  if (v.empty()) return 0;
+  double pos = q * static_cast<double>(v.size() - 1);
+  auto lo = static_cast<size_t>(std::floor(pos));
+  double frac = pos - static_cast<double>(lo);
+  std::nth_element(v.begin(), v.begin() + static_cast<long>(lo), v.end());
+  double a = v[lo];
+  if (frac == 0 || lo + 1 >= v.size()) return a;
+  double b = *std::min_element(v.begin() + static_cast<long>(lo) + 1, v.end());
+  return a + frac * (b - a);
+}
+
+MonitoringPipeline::MonitoringPipeline(const MonitoringSpec& spec, std::vector<bool> database)
+    : spec_(spec), database_(std::move(database)) {}
+
+void MonitoringPipeline::add(Scrape s) {
+  scrapes_.push_back(std::move(s));
+  // Keep what a window ending at the newest visible scrape can still need, plus one baseline before it.
+  double horizon = scrapes_.back().time_s - spec_.lag_s - spec_.window_s - spec_.scrape_interval_s;
+  while (scrapes_.size() > 2 && scrapes_[1].time_s < horizon) scrapes_.pop_front();
+}
+
+void MonitoringPipeline::observe(double now_s, Observation& obs) const {
+  // Newest visible scrape.
+  long newest = -1;
+  for (long i = static_cast<long>(scrapes_.size()) - 1; i >= 0; --i)
+    if (scrapes_[i].time_s + spec_.lag_s <= now_s + 1e-9) {
+      newest = i;
+      break;
+    }
+  for (auto& s : obs.services) s.metrics_valid = false;
+  if (newest < 0) return;
+  const Scrape& last = scrapes_[newest];
+  // Baseline: the newest scrape at or before the window's start (the oldest one if none is that old).
+  long base = 0;
+  for (long i = newest; i >= 0; --i)
+    if (scrapes_[i].time_s <= last.time_s - spec_.window_s + 1e-9) {
+      base = i;
+      break;
+    }
+  const Scrape& first = scrapes_[base];
+  double dt = last.time_s - first.time_s;
+  for (size_t k = 0; k < obs.services.size(); ++k) {
+    ServiceObservation& o = obs.services[k];
+    const ServiceSample& a = first.services[k];
+    const ServiceSample& b = last.services[k];
+    o.sample_age_s = now_s - last.time_s;
+    o.pending = b.pending;
+    o.starting = b.starting;
+    o.warming = b.warming;
+    o.in_service = b.in_service_instances;
+    o.draining = b.draining;
+    if (dt <= 0) continue;
+    o.metrics_valid = true;
+    o.arrival_rps = (b.arrivals - a.arrivals) / dt;
+    o.completed_rps = (b.completions - a.completions) / dt;
+    o.failed_rps = (b.failures - a.failures) / dt;
+    double done = (b.completions - a.completions) + (b.failures - a.failures);
+    o.error_rate = done > 0 ? (b.failures - a.failures) / done : 0;
+    double cap = b.capacity_core_s - a.capacity_core_s;
+    o.cpu_utilization = cap > 0 ? (b.busy_core_s - a.busy_core_s) / cap : 0;
+    double in_service = 0, queued = 0, ready = 0;
+    std::vector<double> lat;
+    for (long i = base + 1; i <= newest; ++i) {
+      const ServiceSample& s = scrapes_[i].services[k];
+      in_service += s.in_service;
+      queued += s.queued;
+      ready += s.warming + s.in_service_instances;
+      lat.insert(lat.end(), s.latencies_s.begin(), s.latencies_s.end());
+    }
+    o.concurrency = ready > 0 ? in_service / ready : 0;
+    o.queue_depth = ready > 0 ? queued / ready : 0;
+    o.connections_in_use = database_[k] ? in_service / double(newest - base) : 0;
+    o.latency_p95_s = quantile(lat, 0.95);
+  }
+}
+
+}  // namespace autoscale

@@ -1,0 +1,50 @@
+#pragma once
+// The monitoring pipeline between the cluster and the controllers. Every `scrape_interval_s` the engine takes a
+// Scrape (cumulative counters and gauges, as a Prometheus scrape would); a scrape becomes visible `lag_s` after it
+// was taken; a controller at time t sees rates and means over `window_s` of visible scrapes, never the truth.
+#include <deque>
+#include <vector>
+
+#include "controllers/observation.hpp"
+#include "sim/core/scenario.hpp"
+
+namespace autoscale {
+
+struct ServiceSample {
+  // Cumulative since time 0.
+  double arrivals = 0;
+  double completions = 0;
+  double failures = 0;
+  double busy_core_s = 0;      // CPU time used by ready instances
+  double capacity_core_s = 0;  // CPU capacity of ready instances (cores x seconds)
+  // Gauges at scrape time, totals over the service's instances.
+  double in_service = 0;
+  double queued = 0;
+  int pending = 0, starting = 0, warming = 0, in_service_instances = 0, draining = 0;
+  std::vector<double> latencies_s;  // completions since the previous scrape
+};
+
+struct Scrape {
+  double time_s = 0;
+  std::vector<ServiceSample> services;
+};
+
+class MonitoringPipeline {
+ public:
+  MonitoringPipeline(const MonitoringSpec& spec, std::vector<bool> database);
+  void add(Scrape s);
+  // Fills the metric fields and instance counts of obs.services (which must be sized and named by the caller).
+  void observe(double now_s, Observation& obs) const;
+  const MonitoringSpec& spec() const { return spec_; }
+
+ private:
+  MonitoringSpec spec_;
+  std::vector<bool> database_;
+  std::deque<Scrape> scrapes_;
+};
+
+// The q-quantile (0..1) of values by linear interpolation between order statistics (numpy's default); 0 if empty.
+// Reorders `values`.
+double quantile(std::vector<double>& values, double q);
+
+}  // namespace autoscale

@@ -1,0 +1,195 @@
+#pragma once
+// The scenario model: plain data read from a TOML file (sim/scenario/) and consumed by the engine (sim/engine/).
+// Every field carries its unit in its name; defaults here are the documented defaults (README, scenario reference).
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "controllers/params.hpp"
+#include "sim/core/distribution.hpp"
+
+namespace autoscale {
+
+struct InstanceType {
+  std::string name;
+  int vcpu = 2;
+  double memory_gib = 8;
+  double price_per_hour_usd = 0.1;
+};
+
+struct HostSpec {
+  int count = 8;
+  int cores = 16;
+  double speed_gflops = 1.0;  // per core
+  double memory_gib = 64;
+};
+
+struct NetworkSpec {
+  double bandwidth_gbps = 10;
+  double latency_s = 50e-6;  // one way, host to switch
+};
+
+// A pool of nodes (SimGrid VMs of one instance type). `dedicated`: EC2-style, one node per service instance, created
+// on scale-out and billed from boot to termination. Otherwise a fixed pool of `nodes` started at time 0 and billed for
+// the whole run (Kubernetes-style; pods are placed on nodes with room).
+struct NodePool {
+  std::string name;
+  std::string instance_type;
+  bool dedicated = true;
+  int nodes = 0;
+  double min_billed_s = 60;  // EC2 per-second billing with a one-minute minimum
+};
+
+struct StartupSpec {
+  Distribution launch_s = Distribution::constant(0);     // API call until the request is accepted
+  Distribution provision_s = Distribution::constant(0);  // capacity found, VM/pod created (image pull for pods)
+  Distribution boot_s = Distribution::constant(0);       // OS / container start
+  Distribution init_s = Distribution::constant(0);       // application init (wall time)
+  double init_cpu_s = 0;                                 // CPU-seconds burned on the node during init
+  double readiness_initial_delay_s = 0;
+  double readiness_period_s = 10;
+  int readiness_success_threshold = 1;
+  double warmup_s = 0;                   // reduced capacity ramps linearly to full over this time
+  double warmup_initial_capacity = 1.0;  // fraction of full speed when warm-up starts
+};
+
+enum class RoutingPolicy { round_robin, least_outstanding };
+enum class VictimPolicy { newest, oldest, least_loaded };
+
+struct ServiceSpec {
+  std::string name;
+  std::string node_pool;
+  Distribution work_cpu_s = Distribution::exponential_mean(0.05);  // per request, at reference speed
+  int workers = 2;      // concurrent requests (threads, or connection slots of a database)
+  int queue_limit = 100;
+  double cpu_request = 1.0;  // cores reserved per instance on a shared node (ignored on dedicated nodes)
+  double memory_request_gib = 1.0;
+  int initial_instances = 1;
+  int min_instances = 1;
+  int max_instances = 100;
+  bool database = false;  // its busy workers are reported as connections in use
+  RoutingPolicy routing = RoutingPolicy::round_robin;
+  VictimPolicy scale_in_victim = VictimPolicy::newest;
+  double drain_timeout_s = 30;
+  StartupSpec startup;
+};
+
+struct EdgeSpec {
+  std::string from, to;
+  double probability = 1.0;
+  int calls = 1;  // calls made when the edge is taken (issued in parallel)
+  int line = 0;   // source line, for error messages
+};
+
+// Traffic: rate(t) = (sum of components) x (product of shapes); Poisson arrivals on that rate.
+struct TraceSource {
+  std::string path;  // as resolved against the scenario file
+  std::string column = "rps";
+  double rate_scale = 1.0;
+  double time_scale = 1.0;  // trace seconds per simulated second (speed-up)
+  double start_s = 0;       // offset into the trace
+  double end_s = -1;        // < 0: to the end
+  bool loop = false;
+};
+
+struct TrafficComponent {
+  enum class Kind { trace, constant, diurnal, mmpp, flash_crowd, step, scheduled };
+  Kind kind = Kind::constant;
+  std::string name;
+  bool shape = false;  // multiplies the sum instead of adding to it
+  // constant / step / diurnal mean
+  double rate_rps = 0;
+  // diurnal
+  double amplitude = 0.5;  // fraction of the mean
+  double period_s = 86400;
+  double peak_time_s = 14 * 3600;
+  double noise_cv = 0;
+  double noise_interval_s = 60;
+  // mmpp: a Markov chain over states with rates; mean sojourn per state
+  std::vector<double> state_rates_rps;
+  std::vector<double> state_mean_s;
+  // flash crowd / scheduled / step
+  double start_s = 0;
+  double ramp_s = 60;
+  double peak_multiplier = 5;  // flash crowd: shape peak (as shape) or peak rate multiple of base rate
+  double duration_s = 600;
+  double decay_s = 600;
+  double multiplier = 2;  // scheduled event
+  double before_rps = 0;  // step: rate before start, rate_rps after
+  TraceSource trace;
+};
+
+struct TrafficSpec {
+  std::string entry_service;
+  double client_timeout_s = 30;
+  double resolution_s = 1;  // rate is held constant over steps of this length (trace bins are exact)
+  std::vector<TrafficComponent> components;
+};
+
+struct MonitoringSpec {
+  double scrape_interval_s = 15;
+  double lag_s = 0;      // a sample becomes visible to controllers this long after it was taken
+  double window_s = 60;  // controllers see averages over this window of visible samples
+};
+
+struct SlaSpec {
+  double latency_s = 1.0;
+};
+
+struct MetricsSpec {
+  double reference_utilization = 0.8;  // "needed" instances: offered load at this utilization
+};
+
+struct ControllerSpec {
+  std::string kind = "static";
+  std::shared_ptr<Params> params;  // the controller's own section, read by its factory
+  int line = 0;
+};
+
+struct Expectation {
+  std::string run;  // empty: every run
+  std::string metric;
+  std::string op;
+  double value = 0;
+  int line = 0;
+};
+
+// One run: the whole configuration, after the run's overrides were applied.
+struct RunSpec {
+  std::string name;
+  std::string config_toml;  // the effective configuration, as TOML
+  double duration_s = 3600;
+  double record_interval_s = 60;
+  double reference_speed_gflops = 1.0;
+  uint64_t seed = 1;
+  HostSpec hosts;
+  NetworkSpec network;
+  std::vector<InstanceType> instance_types;
+  std::vector<NodePool> node_pools;
+  std::vector<ServiceSpec> services;
+  std::vector<EdgeSpec> edges;
+  TrafficSpec traffic;
+  MonitoringSpec monitoring;
+  SlaSpec sla;
+  MetricsSpec metrics;
+  ControllerSpec controller;
+  bool record_requests = false;
+
+  const InstanceType& instance_type(const std::string& name) const;
+  const NodePool& node_pool(const std::string& name) const;
+  int service_index(const std::string& name) const;  // -1 when absent
+};
+
+struct Scenario {
+  std::string file;
+  std::string name;
+  std::string description;
+  std::string toml_text;  // the file as read
+  uint64_t seed = 1;
+  std::vector<RunSpec> runs;
+  std::vector<Expectation> expectations;
+};
+
+}  // namespace autoscale

@@ -1,0 +1,22 @@
+#pragma once
+// Reads a scenario TOML file into a Scenario: strict (unknown keys are errors, with a "did you mean" hint), every
+// error names the file, the line and the key. The only user of toml++.
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sim/core/scenario.hpp"
+
+namespace autoscale {
+
+struct LoadOptions {
+  std::vector<std::string> set;  // "dotted.key=value" overrides, applied before the runs' own overrides
+  std::optional<uint64_t> seed;  // replaces the scenario's seed
+  bool record_requests = false;
+};
+
+// Throws InputError on any bad input, including trace files and controller settings (every run is checked).
+Scenario load_scenario(const std::string& path, const LoadOptions& opts);
+std::string tomlplusplus_version();
+
+}  // namespace autoscale
