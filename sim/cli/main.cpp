@@ -49,6 +49,9 @@ int main(int argc, char** argv) {
   bench_engine->add_flag("--json", bjson, "Print JSON: exact_req_per_s, baseline_req_per_s, ...");
   bench_engine->add_flag("--quiet", bquiet, "No progress on stderr");
   bench_engine->add_option("--duration-s", bduration, "Simulated seconds per measurement")->check(CLI::PositiveNumber);
+  int brounds = 3;
+  bench_engine->add_option("--rounds", brounds, "Alternating rounds; each formulation's best round is reported")
+      ->check(CLI::PositiveNumber);
 
   try {
     app.parse(argc, argv);
@@ -73,7 +76,7 @@ int main(int argc, char** argv) {
       return cmd_validate(vfile, lo);
     }
     if (*insp_cmd) return cmd_inspect(ifile, ijson);
-    if (*bench_engine) return cmd_bench_engine(bjson, bduration, bquiet);
+    if (*bench_engine) return cmd_bench_engine(bjson, bduration, brounds, bjson || bquiet);
   } catch (const InputError& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return 2;

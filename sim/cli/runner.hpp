@@ -20,6 +20,6 @@ struct RunArgs {
 int cmd_run(const RunArgs& args);
 int cmd_validate(const std::string& scenario, const LoadOptions& load);
 int cmd_inspect(const std::string& file, bool json);
-int cmd_bench_engine(bool json, double duration_s, bool quiet);
+int cmd_bench_engine(bool json, double duration_s, int rounds, bool quiet);
 
 }  // namespace autoscale

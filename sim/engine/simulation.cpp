@@ -54,11 +54,11 @@ bool is_starting(State s) {
 
 // Activity tags: what a completed SimGrid activity was, packed into its user data.
 enum class Tag : uintptr_t { request_exec = 1, init_exec = 2, call_comm = 3, reply_comm = 4 };
-// Layout: kind in bits 0-2, slot index in bits 3-34, the slot's generation (low 29 bits) above.
-void* make_tag(Tag t, uint32_t index, uint32_t gen = 0) {
-  return reinterpret_cast<void*>((static_cast<uintptr_t>(gen & 0x1fffffffu) << 35) |
-                                 (static_cast<uintptr_t>(index) << 3) | static_cast<uintptr_t>(t));
+// Layout: kind in bits 0-2, slot index above.
+void* make_tag(Tag t, uint32_t index) {
+  return reinterpret_cast<void*>((static_cast<uintptr_t>(index) << 3) | static_cast<uintptr_t>(t));
 }
+constexpr uint64_t kMessageBytes = 1000;  // request and reply size of a call between services
 
 struct Node {
   sg::VirtualMachine* vm = nullptr;
@@ -109,6 +109,7 @@ struct Request {
   bool during_scaling = false;
   bool live = false;
   sg::ExecPtr exec;
+  sg::CommPtr comm;  // the call to this request's service, then its reply to the caller
 };
 
 struct Service {
@@ -628,6 +629,7 @@ void Simulation::free_request(uint32_t r) {
   q.live = false;
   ++q.gen;
   if (q.exec) graveyard_.push_back(std::move(q.exec));
+  if (q.comm) graveyard_.push_back(std::move(q.comm));
   free_requests_.push_back(r);
 }
 
@@ -740,13 +742,13 @@ void Simulation::issue_calls(uint32_t r, double t) {
         continue;
       }
       // The call crosses the network from the caller's node to the callee's.
-      auto comm = sg::Comm::sendto_init(nodes_[instances_[requests_[r].instance].node].vm,
-                                        nodes_[instances_[target].node].vm);
-      comm->set_payload_size(1000);
-      comm->set_data(make_tag(Tag::call_comm, child));
-      requests_[child].instance = target;
-      comm->start();
-      graveyard_.push_back(comm);
+      Request& q = requests_[child];
+      q.comm = sg::Comm::sendto_init(nodes_[instances_[requests_[r].instance].node].vm,
+                                     nodes_[instances_[target].node].vm);
+      q.comm->set_payload_size(kMessageBytes);
+      q.comm->set_data(make_tag(Tag::call_comm, child));
+      q.instance = target;
+      q.comm->start();
     }
   }
   if (requests_[r].pending_children == 0) {
@@ -786,25 +788,25 @@ void Simulation::finish_request(uint32_t r, double t) {
     uint32_t parent = q.parent;
     uint32_t pgen = q.parent_gen;
     int from = q.instance;
-    if (!failed && from >= 0 && requests_[parent].live && requests_[parent].gen == pgen &&
-        requests_[parent].instance >= 0) {
-      // The reply crosses the network back to the caller.
-      auto comm = sg::Comm::sendto_init(nodes_[instances_[from].node].vm,
-                                        nodes_[instances_[requests_[parent].instance].node].vm);
-      comm->set_payload_size(1000);
-      comm->set_data(make_tag(Tag::reply_comm, parent, pgen));
-      comm->start();
-      graveyard_.push_back(comm);
-    } else {
-      child_done(parent, pgen, true, t);
+    const Request& p = requests_[parent];
+    if (!failed && from >= 0 && p.live && p.gen == pgen && p.instance >= 0) {
+      // The reply crosses the network back to the caller; the slot is freed when it lands.
+      q.running = false;
+      q.instance = -1;
+      q.comm = sg::Comm::sendto_init(nodes_[instances_[from].node].vm, nodes_[instances_[p.instance].node].vm);
+      q.comm->set_payload_size(kMessageBytes);
+      q.comm->set_data(make_tag(Tag::reply_comm, r));
+      q.comm->start();
+      return;
     }
+    child_done(parent, pgen, failed, t);
   }
   free_request(r);
 }
 
 void Simulation::child_done(uint32_t parent, uint32_t parent_gen, bool failed, double t) {
   Request& p = requests_[parent];
-  if (!p.live || (p.gen & 0x1fffffffu) != (parent_gen & 0x1fffffffu)) return;  // the parent already failed (its instance was terminated)
+  if (!p.live || p.gen != parent_gen) return;  // the parent already failed (its instance was terminated)
   if (failed) p.failed = true;
   if (--p.pending_children > 0) return;
   int inst = p.instance;
@@ -837,7 +839,6 @@ void Simulation::on_completion(const sg::Activity& a) {
   if (tag == 0) return;
   auto kind = static_cast<Tag>(tag & 7);
   auto index = static_cast<uint32_t>((tag >> 3) & 0xffffffffu);
-  auto gen = static_cast<uint32_t>(tag >> 35);
   double t = sg::Engine::get_clock();
   bool ok = a.get_state() == sg::Activity::State::FINISHED;
   switch (kind) {
@@ -857,6 +858,7 @@ void Simulation::on_completion(const sg::Activity& a) {
     }
     case Tag::call_comm: {
       Request& q = requests_[index];
+      graveyard_.push_back(std::move(q.comm));
       int target = q.instance;
       q.instance = -1;
       Service& sv = services_[q.service];
@@ -879,9 +881,12 @@ void Simulation::on_completion(const sg::Activity& a) {
       }
       break;
     }
-    case Tag::reply_comm:
-      child_done(index, gen, false, t);
+    case Tag::reply_comm: {
+      Request& q = requests_[index];
+      child_done(q.parent, q.parent_gen, false, t);
+      free_request(index);
       break;
+    }
   }
 }
 
@@ -1094,11 +1099,16 @@ RunResult Simulation::run() {
   RunResult out;
   finalize(end, out);
   // Stop whatever is still running so the engine shuts down cleanly.
-  for (auto& q : requests_)
+  for (auto& q : requests_) {
     if (q.exec) {
       q.exec->set_data(nullptr);
       q.exec->cancel();
     }
+    if (q.comm) {
+      q.comm->set_data(nullptr);
+      q.comm->cancel();
+    }
+  }
   for (auto& in : instances_)
     if (in.init_exec) {
       in.init_exec->set_data(nullptr);

@@ -265,14 +265,15 @@ void merge(toml::table& base, toml::table&& over, const std::string& file, const
       toml::array* arr = b->as_array();
       for (auto&& [name, sub] : *ov) {
         toml::table* target = nullptr;
-        for (auto& e : *arr) {
-          auto n = e.as_table()->get_as<std::string>("name");
-          if (n && n->get() == name.str()) target = e.as_table();
+        for (size_t i = 0; i < arr->size(); ++i) {
+          toml::table* e = (*arr)[i].as_table();
+          auto n = e->get_as<std::string>("name");
+          if ((n && n->get() == name.str()) || name.str() == std::to_string(i)) target = e;
         }
         if (!target || !sub.is_table()) {
           int l = static_cast<int>(name.source().begin.line);
           throw InputError(l ? file : kOverrideFile, l, here + "." + std::string(name.str()),
-                           "no element of [[" + here + "]] has this name (expected the name of one of them)");
+                           "no element of [[" + here + "]] has this name or index (expected the name of one, or its index from 0)");
         }
         merge(*target, std::move(*sub.as_table()), file, here + "." + std::string(name.str()));
       }
