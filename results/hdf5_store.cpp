@@ -118,6 +118,7 @@ struct DecisionRec {
 struct RequestRec {
   double arrival_s;
   double latency_s;
+  double wait_s;
   uint8_t failed;
 };
 
@@ -202,9 +203,10 @@ void write_run(hid_t runs, const RunResult& r) {
     Id t(H5Tcreate(H5T_COMPOUND, sizeof(RequestRec)), H5Tclose);
     H5Tinsert(t, "arrival_s", HOFFSET(RequestRec, arrival_s), H5T_NATIVE_DOUBLE);
     H5Tinsert(t, "latency_s", HOFFSET(RequestRec, latency_s), H5T_NATIVE_DOUBLE);
+    H5Tinsert(t, "wait_s", HOFFSET(RequestRec, wait_s), H5T_NATIVE_DOUBLE);
     H5Tinsert(t, "failed", HOFFSET(RequestRec, failed), H5T_NATIVE_UINT8);
     std::vector<RequestRec> rows(r.requests.size());
-    for (size_t i = 0; i < rows.size(); ++i) rows[i] = {r.requests[i].arrival_s, r.requests[i].latency_s, r.requests[i].failed};
+    for (size_t i = 0; i < rows.size(); ++i) rows[i] = {r.requests[i].arrival_s, r.requests[i].latency_s, r.requests[i].wait_s, r.requests[i].failed};
     write_table(g, "requests", t, rows);
   }
 }

@@ -8,47 +8,13 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
-#include "controllers/map_params.hpp"
+#include "sim/core/presets.hpp"
 #include "sim/cli/runner.hpp"
 #include "sim/engine/simulation.hpp"
 
 namespace autoscale {
 
 namespace {
-
-// The standard exact-mode queue: 20 instances x 2 workers on 2-vCPU VMs over 5 hosts x 8 cores, 200 rps Poisson,
-// 50 ms exponential work, round robin, static fleet, with monitoring, control loop and recording all on.
-RunSpec standard_queue(double duration_s) {
-  RunSpec r;
-  r.name = "exact";
-  r.duration_s = duration_s;
-  r.seed = 1;
-  r.reference_speed_gflops = 1;
-  r.hosts = {5, 8, 1.0, 64};
-  r.instance_types = {{"vm2", 2, 4, 0.05}};
-  NodePool pool;
-  pool.name = "vms";
-  pool.instance_type = "vm2";
-  r.node_pools = {pool};
-  ServiceSpec s;
-  s.name = "web";
-  s.node_pool = "vms";
-  s.work_cpu_s = Distribution::exponential_mean(0.05);
-  s.workers = 2;
-  s.queue_limit = 1000000;
-  s.initial_instances = s.min_instances = s.max_instances = 20;
-  r.services = {s};
-  r.traffic.entry_service = "web";
-  r.traffic.client_timeout_s = 1e9;
-  TrafficComponent c;
-  c.kind = TrafficComponent::Kind::constant;
-  c.name = "constant";
-  c.rate_rps = 200;
-  r.traffic.components = {c};
-  r.controller.kind = "static";
-  r.controller.params = std::make_shared<MapParams>(std::map<std::string, MapParams::Value>{{"instances", 20L}});
-  return r;
-}
 
 struct Measure {
   double requests = 0;
@@ -102,7 +68,9 @@ int cmd_bench_engine(bool json, double duration_s, int rounds, bool quiet) {
       m.p95_s = res.p95_latency_s;
     });
     Measure e = in_child([&](Measure& m) {
-      RunResult res = run_simulation(standard_queue(duration_s), SimulationOptions{});
+      QueuePreset preset;  // the standard queue: 20 VMs x 2 workers, 200 rps, 50 ms exponential work
+      preset.duration_s = duration_s;
+      RunResult res = run_simulation(single_queue(preset), SimulationOptions{});
       m.requests = find_metric(res.summary, "requests_total")->value;
       m.p95_s = find_metric(res.summary, "latency_p95_s")->value;
     });

@@ -44,6 +44,7 @@ struct DecisionRow {
 struct RequestRow {
   double arrival_s;
   double latency_s;  // for failures: time until failure was detected
+  double wait_s;     // queued at the entry service before a worker took it (-1: never started)
   uint8_t failed;
 };
 

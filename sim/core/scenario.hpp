@@ -24,6 +24,7 @@ struct HostSpec {
   int cores = 16;
   double speed_gflops = 1.0;  // per core
   double memory_gib = 64;
+  double cpu_overcommit = 1.0;  // vCPUs placed per physical core (> 1: VMs contend for cores, noisy neighbours)
 };
 
 struct NetworkSpec {

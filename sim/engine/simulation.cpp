@@ -98,6 +98,7 @@ struct Instance {
 struct Request {
   double arrival = 0;       // at this service
   double root_arrival = 0;  // of the end-user request
+  double started = -1;      // a worker took it
   uint32_t parent = kNone;
   uint32_t parent_gen = 0;
   uint32_t gen = 0;  // bumped when the slot is freed
@@ -167,6 +168,8 @@ class Simulation {
     return v;
   }
   void build_platform();
+  int find_host(const InstanceType& type) const;  // first host with room for a VM of this type, or -1
+  int create_node(int pool, int host, const std::string& name);
   void schedule(double t, Event::Type type, int instance = -1, uint32_t epoch = 0) {
     events_.push(Event{t, seq_++, type, instance, epoch});
   }
@@ -225,12 +228,13 @@ class Simulation {
   std::vector<Instance> instances_;
   std::vector<Node> nodes_;
   std::vector<sg::Host*> hosts_;
-  std::vector<int> host_free_cores_;
+  std::vector<double> host_free_cores_;  // vCPU slots left: cores x cpu_overcommit
   std::vector<double> host_free_mem_;
   std::vector<Request> requests_;
   std::vector<uint32_t> free_requests_;
   std::vector<sg::ActivityPtr> graveyard_;  // released after run_until returns (never inside the callback)
   std::vector<std::pair<double, int>> drained_;  // instances whose drain finished inside a callback
+  std::vector<sg::VirtualMachine*> vms_to_destroy_;
   std::priority_queue<Event, std::vector<Event>, std::greater<Event>> events_;
   uint64_t seq_ = 0;
   double now_ = 0;
@@ -258,7 +262,7 @@ void Simulation::build_platform() {
     zone->add_route(host->get_netpoint(), nullptr, nullptr, nullptr,
                     {{link, sg::LinkInRoute::Direction::UP}, {link, sg::LinkInRoute::Direction::DOWN}}, true);
     hosts_.push_back(host);
-    host_free_cores_.push_back(h.cores);
+    host_free_cores_.push_back(h.cores * h.cpu_overcommit);
     host_free_mem_.push_back(h.memory_gib);
   }
   zone->seal();
@@ -268,33 +272,40 @@ void Simulation::build_platform() {
     if (pool.dedicated) continue;
     const InstanceType& type = run_.instance_type(pool.instance_type);
     for (int k = 0; k < pool.nodes; ++k) {
-      int host = -1;
-      for (size_t i = 0; i < hosts_.size(); ++i)
-        if (host_free_cores_[i] >= type.vcpu && host_free_mem_[i] >= type.memory_gib) {
-          host = static_cast<int>(i);
-          break;
-        }
+      int host = find_host(type);
       if (host < 0)
         throw InputError(opts_.file, 0, "node_pools." + pool.name + ".nodes",
                          "the hosts have no room for node " + std::to_string(k + 1) + " of this pool (" +
                              std::to_string(pool.nodes) + " nodes of " + std::to_string(type.vcpu) +
                              " vCPU); expected fewer nodes or more hosts");
-      host_free_cores_[host] -= type.vcpu;
-      host_free_mem_[host] -= type.memory_gib;
-      Node n;
-      n.host = host;
-      n.pool = static_cast<int>(p);
-      n.vcpu = type.vcpu;
-      n.memory_gib = type.memory_gib;
-      n.cpu_free = type.vcpu;
-      n.mem_free = type.memory_gib;
-      n.price_per_s = type.price_per_hour_usd / 3600.0;
-      n.billed_from = 0;
-      n.vm = hosts_[host]->create_vm(pool.name + "-" + std::to_string(k), type.vcpu);
-      n.vm->start();
-      nodes_.push_back(n);
+      nodes_[create_node(static_cast<int>(p), host, pool.name + "-" + std::to_string(k))].billed_from = 0;
     }
   }
+}
+
+int Simulation::find_host(const InstanceType& type) const {
+  for (size_t i = 0; i < hosts_.size(); ++i)
+    if (host_free_cores_[i] + 1e-9 >= type.vcpu && host_free_mem_[i] >= type.memory_gib) return static_cast<int>(i);
+  return -1;
+}
+
+int Simulation::create_node(int pool, int host, const std::string& name) {
+  const InstanceType& type = run_.instance_type(run_.node_pools[pool].instance_type);
+  host_free_cores_[host] -= type.vcpu;
+  host_free_mem_[host] -= type.memory_gib;
+  Node n;
+  n.host = host;
+  n.pool = pool;
+  n.vcpu = type.vcpu;
+  n.memory_gib = type.memory_gib;
+  n.cpu_free = type.vcpu;
+  n.mem_free = type.memory_gib;
+  n.price_per_s = type.price_per_hour_usd / 3600.0;
+  n.dedicated = run_.node_pools[pool].dedicated;
+  n.vm = hosts_[host]->create_vm(name, type.vcpu);
+  n.vm->start();
+  nodes_.push_back(n);
+  return static_cast<int>(nodes_.size()) - 1;
 }
 
 // ---------------------------------------------------------------- lifecycle
@@ -445,28 +456,11 @@ bool Simulation::place(int id) {
   const NodePool& pool = run_.node_pools[pool_index];
   const InstanceType& type = run_.instance_type(pool.instance_type);
   if (pool.dedicated) {
-    int host = -1;
-    for (size_t i = 0; i < hosts_.size(); ++i)
-      if (host_free_cores_[i] >= type.vcpu && host_free_mem_[i] >= type.memory_gib) {
-        host = static_cast<int>(i);
-        break;
-      }
+    int host = find_host(type);
     if (host < 0) return false;
-    host_free_cores_[host] -= type.vcpu;
-    host_free_mem_[host] -= type.memory_gib;
-    Node n;
-    n.host = host;
-    n.pool = pool_index;
-    n.vcpu = type.vcpu;
-    n.memory_gib = type.memory_gib;
-    n.price_per_s = type.price_per_hour_usd / 3600.0;
-    n.dedicated = true;
-    n.vm = hosts_[host]->create_vm(spec.name + "-" + std::to_string(id), type.vcpu);
-    n.vm->start();
-    in.node = static_cast<int>(nodes_.size());
+    in.node = create_node(pool_index, host, spec.name + "-" + std::to_string(id));
     in.max_usage_cores = type.vcpu;
     in.capacity_cores = type.vcpu;
-    nodes_.push_back(n);
   } else {
     int best = -1;
     for (size_t i = 0; i < nodes_.size(); ++i) {
@@ -580,7 +574,7 @@ void Simulation::terminate(int id, double t) {
       services_[in.service].cost_usd += c;
       host_free_cores_[n.host] += n.vcpu;
       host_free_mem_[n.host] += n.memory_gib;
-      n.vm->destroy();
+      vms_to_destroy_.push_back(n.vm);  // after SimGrid has retired the activities cancelled above
       n.vm = nullptr;
     } else {
       n.cpu_free += spec.cpu_request;
@@ -615,6 +609,7 @@ uint32_t Simulation::new_request(int service, double t, double root_arrival, uin
   q.instance = -1;
   q.service = service;
   q.pending_children = 0;
+  q.started = -1;
   q.failed = false;
   q.running = false;
   q.live = true;
@@ -692,6 +687,7 @@ void Simulation::start_request(uint32_t r, int id, double t) {
   }
   Request& q = requests_[r];
   q.running = true;
+  q.started = t;
   ++in.busy;
   sv.in_service += 1;
   q.exec = sg::Exec::init();
@@ -783,7 +779,8 @@ void Simulation::finish_request(uint32_t r, double t) {
       if (q.during_scaling) root_latencies_scaling_.push_back(latency);
       if (latency > run_.sla.latency_s) ++roots_slow_;
     }
-    if (run_.record_requests) result_.requests.push_back({q.arrival, latency, static_cast<uint8_t>(failed)});
+    if (run_.record_requests) result_.requests.push_back(
+          {q.arrival, latency, q.started >= 0 ? q.started - q.arrival : -1.0, static_cast<uint8_t>(failed)});
   } else {
     uint32_t parent = q.parent;
     uint32_t pgen = q.parent_gen;
@@ -1054,6 +1051,8 @@ RunResult Simulation::run() {
     if (t_next > end) break;
     engine.run_until(t_next);
     graveyard_.clear();
+    for (auto* vm : vms_to_destroy_) vm->destroy();
+    vms_to_destroy_.clear();
     now_ = t_next;
     if (!drained_.empty()) {
       auto drained = std::move(drained_);
@@ -1114,6 +1113,7 @@ RunResult Simulation::run() {
       in.init_exec->set_data(nullptr);
       in.init_exec->cancel();
     }
+  engine.run_until(end);  // lets SimGrid retire the cancelled activities while its models still exist
   requests_.clear();
   graveyard_.clear();
   return out;

@@ -447,6 +447,7 @@ RunSpec read_run(const std::shared_ptr<toml::table>& doc, const std::string& fil
   run.hosts.cores = hosts.count("cores", run.hosts.cores, 1);
   run.hosts.speed_gflops = hosts.positive("speed_gflops", run.reference_speed_gflops, "a speed");
   run.hosts.memory_gib = hosts.positive("memory_gib", run.hosts.memory_gib, "a memory size");
+  run.hosts.cpu_overcommit = hosts.positive("cpu_overcommit", run.hosts.cpu_overcommit, "a ratio of vCPUs to cores");
   hosts.finish();
   Reader net = cluster.table("network");
   run.network.bandwidth_gbps = net.positive("bandwidth_gbps", run.network.bandwidth_gbps, "a bandwidth");

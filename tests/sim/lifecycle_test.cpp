@@ -1,0 +1,116 @@
+// Instance lifecycle: exact timelines with constant phases, draining, and request conservation.
+#include <catch2/catch.hpp>
+#include <map>
+
+#include "controllers/map_params.hpp"
+#include "sim/core/presets.hpp"
+#include "sim/engine/simulation.hpp"
+
+using namespace autoscale;
+
+namespace {
+RunSpec scaled_queue(int initial, int target, double interval_s) {
+  QueuePreset p;
+  p.instances = initial;
+  p.hosts = 2;
+  p.duration_s = 120;
+  p.arrival_rps = 2;
+  RunSpec r = single_queue(p);
+  r.services[0].min_instances = 1;
+  r.services[0].max_instances = 4;
+  r.controller.params = std::make_shared<MapParams>(std::map<std::string, MapParams::Value>{
+      {"instances", static_cast<long>(target)}, {"interval_s", interval_s}});
+  return r;
+}
+
+std::vector<std::pair<double, std::string>> timeline(const RunResult& r, int instance) {
+  std::vector<std::pair<double, std::string>> out;
+  for (const auto& e : r.events)
+    if (e.instance == instance) out.emplace_back(e.time_s, e.transition);
+  return out;
+}
+
+long metric(const RunResult& r, const char* k) { return static_cast<long>(find_metric(r.summary, k)->value); }
+}  // namespace
+
+TEST_CASE("constant phase durations give exactly the configured timeline", "[sim][lifecycle]") {
+  RunSpec run = scaled_queue(1, 2, 10);
+  StartupSpec& s = run.services[0].startup;
+  s.launch_s = Distribution::constant(2);
+  s.provision_s = Distribution::constant(5);
+  s.boot_s = Distribution::constant(8);
+  s.init_s = Distribution::constant(4);
+  s.readiness_initial_delay_s = 1;
+  s.readiness_period_s = 5;
+  s.readiness_success_threshold = 2;
+  s.warmup_s = 10;
+  s.warmup_initial_capacity = 0.5;
+  RunResult r = run_simulation(run, {});
+  // Hand-worked: scale-out decided at t = 10. Launch 10 -> 12, provision -> 17, boot -> 25, init -> 29.
+  // Probes every 5 s from boot end + 1 s: 26, 31, 36, ...; the first after init (31) succeeds, the second (36)
+  // reaches the threshold of 2: ready at 36. Warm-up 10 s: in service at 46.
+  std::vector<std::pair<double, std::string>> expected = {
+      {10, "launching"}, {12, "provisioning"}, {17, "booting"}, {25, "initializing"},
+      {29, "probing"},   {36, "warming"},      {46, "in_service"}};
+  CHECK(timeline(r, 1) == expected);
+}
+
+TEST_CASE("CPU-burning init lasts as long as its CPU work needs on a contended host", "[sim][lifecycle]") {
+  RunSpec run = scaled_queue(1, 2, 10);
+  run.traffic.components[0].rate_rps = 0;  // an idle host: init gets a full core
+  StartupSpec& s = run.services[0].startup;
+  s.init_s = Distribution::constant(1);
+  s.init_cpu_s = 6;  // 6 CPU-seconds at reference speed on an idle core: init ends 6 s after boot, not 1 s
+  s.readiness_period_s = 1;
+  RunResult r = run_simulation(run, {});
+  auto t = timeline(r, 1);
+  REQUIRE(t.size() >= 5);
+  CHECK(t[3] == std::make_pair(10.0, std::string("initializing")));
+  CHECK(t[4].second == "probing");
+  CHECK(t[4].first == Approx(16.0).margin(1e-6));
+}
+
+TEST_CASE("scale-in drains in-flight requests and loses none when the timeout allows", "[sim][lifecycle]") {
+  RunSpec run = scaled_queue(2, 1, 10);
+  run.services[0].work_cpu_s = Distribution::constant(4);
+  run.services[0].workers = 4;
+  run.services[0].drain_timeout_s = 60;
+  run.traffic.components[0].rate_rps = 0.8;
+  RunResult r = run_simulation(run, {});
+  auto t = timeline(r, 1);  // newest instance is the victim
+  REQUIRE(t.size() >= 2);
+  CHECK(t[t.size() - 2].second == "draining");
+  CHECK(t[t.size() - 2].first == 10);
+  CHECK(t.back().second == "terminated");
+  CHECK(t.back().first > 10);
+  CHECK(t.back().first <= 14 + 1e-9);  // the longest in-flight request (4 s of work) was done by then
+  CHECK(metric(r, "requests_failed") == 0);
+}
+
+TEST_CASE("a drain timeout shorter than the work fails what is still in flight", "[sim][lifecycle]") {
+  RunSpec run = scaled_queue(2, 1, 10);
+  run.services[0].work_cpu_s = Distribution::constant(4);
+  run.services[0].workers = 4;
+  run.services[0].drain_timeout_s = 0.5;
+  run.traffic.components[0].rate_rps = 2;
+  RunResult r = run_simulation(run, {});
+  auto t = timeline(r, 1);
+  REQUIRE(t.back().second == "terminated");
+  CHECK(t.back().first == Approx(10.5));
+  CHECK(metric(r, "requests_failed") > 0);
+}
+
+TEST_CASE("conservation: arrivals = completed + failed + in flight at the end", "[sim][lifecycle]") {
+  // Overloaded, with rejections (small queues), client timeouts and scale-in with a short drain.
+  RunSpec run = scaled_queue(3, 1, 30);
+  run.duration_s = 300;
+  run.services[0].queue_limit = 3;
+  run.services[0].drain_timeout_s = 2;
+  run.traffic.client_timeout_s = 3;
+  run.traffic.components[0].rate_rps = 70;
+  RunResult r = run_simulation(run, {});
+  long total = metric(r, "requests_total");
+  CHECK(total > 15000);
+  CHECK(metric(r, "requests_failed") > 0);
+  CHECK(total == metric(r, "requests_completed") + metric(r, "requests_failed") + metric(r, "requests_in_flight_end"));
+}
