@@ -21,7 +21,9 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--out", run.out, "Result file (default: results/<scenario name>.h5)");
   uint64_t seed = 0;
   auto* seed_opt = run_cmd->add_option("--seed", seed, "Seed of every random stream (replaces the scenario's)");
-  run_cmd->add_option("--set", run.load.set, "Override a scenario key: dotted.key=value (TOML value); repeatable");
+  run_cmd->add_option("--set", run.load.set, "Override a scenario key: dotted.key=value (TOML value); repeatable")
+      ->allow_extra_args(false)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   run_cmd->add_flag("--json", run.json, "Print the summary as JSON on stdout");
   run_cmd->add_flag("--quiet", run.quiet, "No progress on stderr");
   run_cmd->add_flag("--record-requests", run.load.record_requests, "Record every end-user request in the result");
@@ -32,7 +34,9 @@ int main(int argc, char** argv) {
   std::vector<std::string> vset;
   auto* val_cmd = app.add_subcommand("validate", "Check a scenario file (and its traces) without running it");
   val_cmd->add_option("scenario", vfile, "Scenario TOML file")->required();
-  val_cmd->add_option("--set", vset, "Override a scenario key: dotted.key=value; repeatable");
+  val_cmd->add_option("--set", vset, "Override a scenario key: dotted.key=value; repeatable")
+      ->allow_extra_args(false)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
 
   std::string ifile;
   bool ijson = false;

@@ -180,7 +180,7 @@ class Simulation {
   void enter(int id, State st);
   void on_phase_end(int id, uint32_t epoch);
   void try_place(int id);
-  bool place(int id);
+  bool place(int id, bool start_phases = true);
   void start_init(int id);
   void maybe_init_done(int id);
   void begin_probing(int id);
@@ -376,13 +376,13 @@ void Simulation::launch(int s, bool ready_now) {
   ++next_instance_id_;
   ++sv.state_count[static_cast<int>(State::launching)];
   ++scaling_in_progress_;
-  result_.events.push_back({now_, id, s, kStateNames[static_cast<int>(State::launching)]});
-  if (ready_now && place(id)) {
+  if (ready_now && place(id, false)) {
     Instance& placed = instances_[id];
     if (nodes_[placed.node].dedicated) nodes_[placed.node].billed_from = now_;
     enter(id, State::in_service);
     return;
   }
+  result_.events.push_back({now_, id, s, kStateNames[static_cast<int>(State::launching)]});
   schedule(now_ + in.phases_s[0], Event::phase_end, id, in.epoch);
 }
 
@@ -447,7 +447,8 @@ void Simulation::try_place(int id) {
   if (instances_[id].state != State::pending) enter(id, State::pending);
 }
 
-bool Simulation::place(int id) {
+// Finds room (a host for a dedicated node, a node for a pod); `start_phases`: go on to provisioning.
+bool Simulation::place(int id, bool start_phases) {
   Instance& in = instances_[id];
   const ServiceSpec& spec = *services_[in.service].spec;
   int pool_index = 0;
@@ -478,8 +479,10 @@ bool Simulation::place(int id) {
     in.max_usage_cores = nodes_[best].vcpu;
     in.capacity_cores = spec.cpu_request;
   }
-  enter(id, State::provisioning);
-  schedule(now_ + in.phases_s[1], Event::phase_end, id, in.epoch);
+  if (start_phases) {
+    enter(id, State::provisioning);
+    schedule(now_ + in.phases_s[1], Event::phase_end, id, in.epoch);
+  }
   return true;
 }
 
