@@ -40,7 +40,9 @@ class MapParams : public Params {
   bool has(const std::string& k) const override { return values_.count(k) > 0; }
 
  protected:
-  void raise(const std::string& k, const std::string& expected) const override { throw InputError("", 0, k, expected); }
+  void raise(const std::string& k, const std::string& expected) const override {
+    throw InputError("", 0, k, expected);
+  }
 
  private:
   const Value* find(const std::string& k) const {

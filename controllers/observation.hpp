@@ -1,5 +1,6 @@
 #pragma once
-// What a controller sees: the monitoring pipeline's view of each service (late and aggregated, not the truth).
+// What a controller sees: the monitoring pipeline's view of each service (late and aggregated, not the
+// truth).
 #include <string>
 #include <string_view>
 #include <vector>

@@ -1,6 +1,7 @@
 #pragma once
-// A controller's configuration section, read key by key. Controllers see only this interface; the TOML reader behind
-// it (sim/scenario) reports unknown keys and wrong types with the file and line, so controllers stay format-free.
+// A controller's configuration section, read key by key. Controllers see only this interface; the TOML reader
+// behind it (sim/scenario) reports unknown keys and wrong types with the file and line, so controllers stay
+// format-free.
 #include <cstdlib>
 #include <memory>
 #include <optional>

@@ -23,7 +23,8 @@ std::vector<std::string> controller_kinds() {
   return kinds;
 }
 
-std::unique_ptr<Controller> make_controller(const std::string& kind, Params& params, const ControllerContext& ctx) {
+std::unique_ptr<Controller> make_controller(const std::string& kind, Params& params,
+                                            const ControllerContext& ctx) {
   for (const auto& e : kRegistry)
     if (kind == e.kind) return e.factory(params, ctx);
   std::string expected = "a controller kind, one of:";

@@ -1,6 +1,6 @@
 #pragma once
-// Maps a scenario's `controller.kind` to a factory. Adding a controller: one file in controllers/ plus one line in
-// registry.cpp.
+// Maps a scenario's `controller.kind` to a factory. Adding a controller: one file in controllers/ plus one
+// line in registry.cpp.
 #include <memory>
 #include <string>
 #include <vector>
@@ -17,7 +17,8 @@ struct ControllerContext {
 using ControllerFactory = std::unique_ptr<Controller> (*)(Params&, const ControllerContext&);
 
 // Throws InputError (via params.fail("kind", ...)) for an unknown kind.
-std::unique_ptr<Controller> make_controller(const std::string& kind, Params& params, const ControllerContext& ctx);
+std::unique_ptr<Controller> make_controller(const std::string& kind, Params& params,
+                                            const ControllerContext& ctx);
 std::vector<std::string> controller_kinds();
 
 // The factories, one per controller family.

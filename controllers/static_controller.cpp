@@ -1,4 +1,5 @@
-// `static`: holds each controlled service at a fixed instance count (a baseline to compare autoscalers against).
+// `static`: holds each controlled service at a fixed instance count (a baseline to compare autoscalers
+// against).
 #include "controllers/registry.hpp"
 
 namespace autoscale {

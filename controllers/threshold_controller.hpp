@@ -1,9 +1,9 @@
 #pragma once
-// `threshold`: AWS EC2 Auto Scaling *simple scaling*. An alarm fires when the metric is above `scale_out_above`
-// (below `scale_in_below`) for `evaluation_periods` consecutive evaluations; the policy then changes the desired
-// count by one adjustment and waits until the scaling activity has completed (no instance still starting for a
-// scale-out, none draining for a scale-in) and `cooldown_s` (default 300 s, AWS's default cooldown) has passed since
-// the adjustment before it responds to another alarm.
+// `threshold`: AWS EC2 Auto Scaling *simple scaling*. An alarm fires when the metric is above
+// `scale_out_above` (below `scale_in_below`) for `evaluation_periods` consecutive evaluations; the policy
+// then changes the desired count by one adjustment and waits until the scaling activity has completed (no
+// instance still starting for a scale-out, none draining for a scale-in) and `cooldown_s` (default 300 s,
+// AWS's default cooldown) has passed since the adjustment before it responds to another alarm.
 #include <map>
 #include <string>
 #include <vector>
@@ -17,7 +17,10 @@ struct ThresholdConfig {
   std::string metric = "cpu_utilization";
   double scale_out_above = 0.7;
   double scale_in_below = 0.3;
-  enum class Adjustment { change_in_capacity, percent_change_in_capacity } adjustment = Adjustment::change_in_capacity;
+  enum class Adjustment {
+    change_in_capacity,
+    percent_change_in_capacity
+  } adjustment = Adjustment::change_in_capacity;
   double scale_out_adjustment = 1;  // instances, or percent of the current count
   double scale_in_adjustment = 1;
   int min_adjustment_magnitude = 1;  // percent adjustments change the count by at least this much

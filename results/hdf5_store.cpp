@@ -37,7 +37,8 @@ void check(herr_t e, const char* what) {
 
 Id create_group(hid_t parent, const std::string& name) {
   Id gcpl(H5Pcreate(H5P_GROUP_CREATE), H5Pclose);
-  check(H5Pset_link_creation_order(gcpl, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED), "link creation order");
+  check(H5Pset_link_creation_order(gcpl, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED),
+        "link creation order");
   return Id(H5Gcreate2(parent, name.c_str(), H5P_DEFAULT, gcpl, H5P_DEFAULT), H5Gclose);
 }
 
@@ -70,8 +71,8 @@ Id dataset_props(size_t n, size_t elem) {
   return dcpl;
 }
 
-void write_1d(hid_t parent, const std::string& name, hid_t file_type, hid_t mem_type, const void* data, size_t n,
-              size_t elem, const char* units = nullptr) {
+void write_1d(hid_t parent, const std::string& name, hid_t file_type, hid_t mem_type, const void* data,
+              size_t n, size_t elem, const char* units = nullptr) {
   hsize_t dims = n;
   Id space(H5Screate_simple(1, &dims, nullptr), H5Sclose);
   Id dcpl = dataset_props(n, elem);
@@ -206,14 +207,17 @@ void write_run(hid_t runs, const RunResult& r) {
     H5Tinsert(t, "wait_s", HOFFSET(RequestRec, wait_s), H5T_NATIVE_DOUBLE);
     H5Tinsert(t, "failed", HOFFSET(RequestRec, failed), H5T_NATIVE_UINT8);
     std::vector<RequestRec> rows(r.requests.size());
-    for (size_t i = 0; i < rows.size(); ++i) rows[i] = {r.requests[i].arrival_s, r.requests[i].latency_s, r.requests[i].wait_s, r.requests[i].failed};
+    for (size_t i = 0; i < rows.size(); ++i)
+      rows[i] = {r.requests[i].arrival_s, r.requests[i].latency_s, r.requests[i].wait_s,
+                 r.requests[i].failed};
     write_table(g, "requests", t, rows);
   }
 }
 
 Id create_file(const std::string& path) {
   Id fcpl(H5Pcreate(H5P_FILE_CREATE), H5Pclose);
-  check(H5Pset_link_creation_order(fcpl, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED), "link creation order");
+  check(H5Pset_link_creation_order(fcpl, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED),
+        "link creation order");
   return Id(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, fcpl, H5P_DEFAULT), H5Fclose);
 }
 
@@ -230,7 +234,8 @@ void write_run_file(const std::string& path, const RunResult& run) {
   write_run(runs, run);
 }
 
-void assemble_results(const std::string& path, const FileMeta& meta, const std::vector<std::string>& run_files) {
+void assemble_results(const std::string& path, const FileMeta& meta,
+                      const std::vector<std::string>& run_files) {
   std::string tmp = path + ".tmp." + std::to_string(getpid());
   try {
     {
@@ -300,8 +305,10 @@ std::vector<StoredRun> read_summaries(const std::string& path) {
     void* d;
     ~Restore() { H5Eset_auto2(H5E_DEFAULT, f, d); }
   } restore{old_func, old_data};
-  if (access(path.c_str(), R_OK) != 0) throw InputError(path, 0, "", "cannot read file (expected an HDF5 result file)");
-  if (H5Fis_hdf5(path.c_str()) <= 0) throw InputError(path, 0, "", "not an HDF5 file (expected an autoscale result file)");
+  if (access(path.c_str(), R_OK) != 0)
+    throw InputError(path, 0, "", "cannot read file (expected an HDF5 result file)");
+  if (H5Fis_hdf5(path.c_str()) <= 0)
+    throw InputError(path, 0, "", "not an HDF5 file (expected an autoscale result file)");
   hid_t fid = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
   if (fid < 0) throw InputError(path, 0, "", "cannot open HDF5 file");
   Id f(fid, H5Fclose);

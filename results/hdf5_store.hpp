@@ -1,6 +1,6 @@
 #pragma once
-// Result files (HDF5; layout and units in results/SCHEMA.md). The only HDF5 user. Files are written to a temporary
-// name and renamed into place, so a failure never leaves a half-written result.
+// Result files (HDF5; layout and units in results/SCHEMA.md). The only HDF5 user. Files are written to a
+// temporary name and renamed into place, so a failure never leaves a half-written result.
 #include <map>
 #include <string>
 #include <utility>
@@ -11,7 +11,8 @@
 namespace autoscale {
 
 struct FileMeta {
-  std::map<std::string, std::string> text;  // root string attributes: scenario_toml, scenario_name, versions, ...
+  std::map<std::string, std::string>
+      text;  // root string attributes: scenario_toml, scenario_name, versions, ...
   uint64_t seed = 0;
 };
 
@@ -20,13 +21,15 @@ void write_run_file(const std::string& path, const RunResult& run);
 
 // Assembles the final result file from single-run files (in order): root attributes, then every /runs/<name>
 // group copied across. Written as path + ".tmp.<pid>" and renamed.
-void assemble_results(const std::string& path, const FileMeta& meta, const std::vector<std::string>& run_files);
+void assemble_results(const std::string& path, const FileMeta& meta,
+                      const std::vector<std::string>& run_files);
 
 struct StoredRun {
   std::string name;
   Summary summary;
 };
-// The summaries of every run of a result file, in file order. Throws InputError when the file is not a result file.
+// The summaries of every run of a result file, in file order. Throws InputError when the file is not a result
+// file.
 std::vector<StoredRun> read_summaries(const std::string& path);
 
 std::string hdf5_version();

@@ -1,5 +1,6 @@
-// `autoscale bench engine`: exact mode against the fastest raw-SimGrid formulation of the same queue on the same
-// platform, each in a child process of its own (one engine per process), measured in the same invocation.
+// `autoscale bench engine`: exact mode against the fastest raw-SimGrid formulation of the same queue on the
+// same platform, each in a child process of its own (one engine per process), measured in the same
+// invocation.
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -8,8 +9,8 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
-#include "sim/core/presets.hpp"
 #include "sim/cli/runner.hpp"
+#include "sim/core/presets.hpp"
 #include "sim/engine/simulation.hpp"
 
 namespace autoscale {
@@ -57,11 +58,13 @@ Measure in_child(F body) {
 }  // namespace
 
 int cmd_bench_engine(bool json, double duration_s, int rounds, bool quiet) {
-  // This machine's speed varies from run to run (shared cores, frequency steps): alternate the two formulations and
-  // keep each one's best round, so that both are measured under the same conditions.
+  // This machine's speed varies from run to run (shared cores, frequency steps): alternate the two
+  // formulations and keep each one's best round, so that both are measured under the same conditions.
   Measure raw, exact;
   for (int k = 0; k < rounds; ++k) {
-    if (!quiet) std::fprintf(stderr, "bench engine: round %d of %d (%.0f simulated s at 200 rps, twice)\n", k + 1, rounds, duration_s);
+    if (!quiet)
+      std::fprintf(stderr, "bench engine: round %d of %d (%.0f simulated s at 200 rps, twice)\n", k + 1,
+                   rounds, duration_s);
     Measure r = in_child([&](Measure& m) {
       RawBaselineResult res = run_raw_baseline(duration_s, 1);
       m.requests = static_cast<double>(res.requests);
@@ -92,7 +95,8 @@ int cmd_bench_engine(bool json, double duration_s, int rounds, bool quiet) {
     std::cout << j.dump(2) << "\n";
   } else {
     std::printf("%-28s %12s %10s %10s\n", "formulation", "req/s", "wall s", "p95 s");
-    std::printf("%-28s %12.0f %10.2f %10.4f\n", "exact mode (autoscale)", exact_rate, exact.wall_s, exact.p95_s);
+    std::printf("%-28s %12.0f %10.2f %10.4f\n", "exact mode (autoscale)", exact_rate, exact.wall_s,
+                exact.p95_s);
     std::printf("%-28s %12.0f %10.2f %10.4f\n", "raw SimGrid baseline", raw_rate, raw.wall_s, raw.p95_s);
     std::printf("baseline / exact = %.3f\n", raw_rate / exact_rate);
   }

@@ -1,4 +1,5 @@
-// autoscale: the command line. Bad input of any kind exits with status 2 and a message naming file, line and key.
+// autoscale: the command line. Bad input of any kind exits with status 2 and a message naming file, line and
+// key.
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <iostream>
@@ -9,9 +10,10 @@
 using namespace autoscale;
 
 int main(int argc, char** argv) {
-  CLI::App app{"autoscale lab: a discrete-event simulator for cloud autoscaling (SimGrid cluster, real traces, "
-               "pluggable controllers, HDF5 results)",
-               "autoscale"};
+  CLI::App app{
+      "autoscale lab: a discrete-event simulator for cloud autoscaling (SimGrid cluster, real traces, "
+      "pluggable controllers, HDF5 results)",
+      "autoscale"};
   app.require_subcommand(1);
   app.set_version_flag("--version", AUTOSCALE_VERSION);
 
@@ -20,13 +22,17 @@ int main(int argc, char** argv) {
   run_cmd->add_option("scenario", run.scenario, "Scenario TOML file")->required();
   run_cmd->add_option("--out", run.out, "Result file (default: results/<scenario name>.h5)");
   uint64_t seed = 0;
-  auto* seed_opt = run_cmd->add_option("--seed", seed, "Seed of every random stream (replaces the scenario's)");
-  run_cmd->add_option("--set", run.load.set, "Override a scenario key: dotted.key=value (TOML value); repeatable")
+  auto* seed_opt =
+      run_cmd->add_option("--seed", seed, "Seed of every random stream (replaces the scenario's)");
+  run_cmd
+      ->add_option("--set", run.load.set,
+                   "Override a scenario key: dotted.key=value (TOML value); repeatable")
       ->allow_extra_args(false)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   run_cmd->add_flag("--json", run.json, "Print the summary as JSON on stdout");
   run_cmd->add_flag("--quiet", run.quiet, "No progress on stderr");
-  run_cmd->add_flag("--record-requests", run.load.record_requests, "Record every end-user request in the result");
+  run_cmd->add_flag("--record-requests", run.load.record_requests,
+                    "Record every end-user request in the result");
   run_cmd->add_option("--jobs", run.jobs, "Runs simulated in parallel (default: one per core)")
       ->check(CLI::PositiveNumber);
 
@@ -44,17 +50,21 @@ int main(int argc, char** argv) {
   insp_cmd->add_option("file", ifile, "HDF5 result file")->required();
   insp_cmd->add_flag("--json", ijson, "Print the summary as JSON on stdout");
 
-  auto* bench_cmd = app.add_subcommand("bench", "Benchmarks (ratios against a baseline measured in the same run)");
+  auto* bench_cmd =
+      app.add_subcommand("bench", "Benchmarks (ratios against a baseline measured in the same run)");
   bench_cmd->require_subcommand(1);
   bool bjson = false, bquiet = false;
   double bduration = 3000;
-  auto* bench_engine = bench_cmd->add_subcommand(
-      "engine", "Exact mode vs the fastest raw-SimGrid formulation of the standard queue (20 VMs x 2 workers, 200 rps)");
+  auto* bench_engine = bench_cmd->add_subcommand("engine",
+                                                 "Exact mode vs the fastest raw-SimGrid formulation of the "
+                                                 "standard queue (20 VMs x 2 workers, 200 rps)");
   bench_engine->add_flag("--json", bjson, "Print JSON: exact_req_per_s, baseline_req_per_s, ...");
   bench_engine->add_flag("--quiet", bquiet, "No progress on stderr");
-  bench_engine->add_option("--duration-s", bduration, "Simulated seconds per measurement")->check(CLI::PositiveNumber);
+  bench_engine->add_option("--duration-s", bduration, "Simulated seconds per measurement")
+      ->check(CLI::PositiveNumber);
   int brounds = 3;
-  bench_engine->add_option("--rounds", brounds, "Alternating rounds; each formulation's best round is reported")
+  bench_engine
+      ->add_option("--rounds", brounds, "Alternating rounds; each formulation's best round is reported")
       ->check(CLI::PositiveNumber);
 
   try {

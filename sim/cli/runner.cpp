@@ -1,6 +1,6 @@
 // `autoscale run / validate / inspect`. SimGrid allows one engine per process, so every run of a scenario is
-// simulated in a child process of its own (several at once with --jobs) and writes a single-run file; the parent
-// assembles the result file from them and reports from what it wrote.
+// simulated in a child process of its own (several at once with --jobs) and writes a single-run file; the
+// parent assembles the result file from them and reports from what it wrote.
 #include "sim/cli/runner.hpp"
 
 #include <sys/mman.h>
@@ -130,7 +130,8 @@ int cmd_validate(const std::string& scenario, const LoadOptions& load) {
   Scenario sc = load_scenario(scenario, load);
   std::cout << scenario << ": ok (" << sc.runs.size() << " run" << (sc.runs.size() == 1 ? "" : "s") << ":";
   for (const auto& r : sc.runs) std::cout << " " << r.name;
-  std::cout << "; " << sc.expectations.size() << " expectation" << (sc.expectations.size() == 1 ? "" : "s") << ")\n";
+  std::cout << "; " << sc.expectations.size() << " expectation" << (sc.expectations.size() == 1 ? "" : "s")
+            << ")\n";
   return 0;
 }
 
@@ -138,9 +139,10 @@ int cmd_run(const RunArgs& args) {
   Scenario sc = load_scenario(args.scenario, args.load);
   std::string out = args.out.empty() ? (fs::path("results") / (sc.name + ".h5")).string() : args.out;
   if (fs::path(out).has_parent_path()) fs::create_directories(fs::path(out).parent_path());
-  std::string tmpdir = (fs::path(out).has_parent_path() ? fs::path(out).parent_path() : fs::path("."))
-                           .append("." + fs::path(out).filename().string() + ".runs." + std::to_string(getpid()))
-                           .string();
+  std::string tmpdir =
+      (fs::path(out).has_parent_path() ? fs::path(out).parent_path() : fs::path("."))
+          .append("." + fs::path(out).filename().string() + ".runs." + std::to_string(getpid()))
+          .string();
   fs::create_directories(tmpdir);
   struct Cleanup {
     std::string dir;
@@ -180,7 +182,8 @@ int cmd_run(const RunArgs& args) {
           std::fprintf(stderr, "%serror: %s\n", show_progress ? "\n" : "", e.what());
           code = 2;
         } catch (const std::exception& e) {
-          std::fprintf(stderr, "%serror: run '%s': %s\n", show_progress ? "\n" : "", sc.runs[i].name.c_str(), e.what());
+          std::fprintf(stderr, "%serror: run '%s': %s\n", show_progress ? "\n" : "", sc.runs[i].name.c_str(),
+                       e.what());
           code = 3;
         }
         std::fflush(stderr);
@@ -236,26 +239,32 @@ int cmd_run(const RunArgs& args) {
       const SummaryValue* v = find_metric(r.summary, e.metric);
       double actual = v ? v->value : NAN;
       bool ok = v && compare(actual, e.op, e.value);
-      expectations.push_back({{"run", r.name}, {"metric", e.metric}, {"op", e.op}, {"value", e.value},
-                              {"actual", actual}, {"ok", ok}, {"line", e.line}});
+      expectations.push_back({{"run", r.name},
+                              {"metric", e.metric},
+                              {"op", e.op},
+                              {"value", e.value},
+                              {"actual", actual},
+                              {"ok", ok},
+                              {"line", e.line}});
       if (!ok) {
         status = 1;
-        failures << "expectation failed: " << sc.file << ":" << e.line << ": run '" << r.name << "': " << e.metric
-                 << " " << e.op << " " << e.value << ", actual " << actual << "\n";
+        failures << "expectation failed: " << sc.file << ":" << e.line << ": run '" << r.name
+                 << "': " << e.metric << " " << e.op << " " << e.value << ", actual " << actual << "\n";
       }
     }
   }
   if (args.json) {
-    nlohmann::json j = {{"scenario", sc.name}, {"output", out}, {"runs", runs_json(runs)},
-                        {"expectations", expectations}};
+    nlohmann::json j = {
+        {"scenario", sc.name}, {"output", out}, {"runs", runs_json(runs)}, {"expectations", expectations}};
     std::cout << j.dump(2) << "\n";
   } else {
     std::cout << "scenario " << sc.name << " (seed " << sc.seed << ")\n";
     print_table(std::cout, runs);
     if (!sc.expectations.empty())
-      std::cout << "expectations: " << (expectations.size() - static_cast<size_t>(std::count_if(
-                                            expectations.begin(), expectations.end(),
-                                            [](const nlohmann::json& x) { return !x["ok"].get<bool>(); })))
+      std::cout << "expectations: "
+                << (expectations.size() - static_cast<size_t>(std::count_if(
+                                              expectations.begin(), expectations.end(),
+                                              [](const nlohmann::json& x) { return !x["ok"].get<bool>(); })))
                 << " of " << expectations.size() << " hold\n";
     std::cout << "results: " << out << "\n";
   }

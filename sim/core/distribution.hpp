@@ -1,5 +1,6 @@
 #pragma once
-// A duration or amount drawn at random: constant, uniform, normal, lognormal, exponential or an empirical list.
+// A duration or amount drawn at random: constant, uniform, normal, lognormal, exponential or an empirical
+// list.
 #include <string>
 #include <vector>
 

@@ -1,6 +1,6 @@
 #pragma once
-// One exception type for every kind of bad input (scenario, trace, CLI flag): it names the file, the line and the
-// field, and says what was expected. `main` turns it into a message on stderr and exit status 2.
+// One exception type for every kind of bad input (scenario, trace, CLI flag): it names the file, the line and
+// the field, and says what was expected. `main` turns it into a message on stderr and exit status 2.
 #include <stdexcept>
 #include <string>
 #include <vector>

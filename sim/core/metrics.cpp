@@ -23,7 +23,8 @@ ScalingCounts count_scaling(const std::vector<int>& seq) {
   return c;
 }
 
-ProvisioningStats provisioning_stats(const std::vector<int32_t>& ready, const std::vector<double>& needed, double dt) {
+ProvisioningStats provisioning_stats(const std::vector<int32_t>& ready, const std::vector<double>& needed,
+                                     double dt) {
   ProvisioningStats p;
   double run = 0;
   size_t n = std::min(ready.size(), needed.size());
@@ -46,13 +47,24 @@ ProvisioningStats provisioning_stats(const std::vector<int32_t>& ready, const st
 
 namespace autoscale {
 const std::vector<std::string>& summary_metric_names() {
-  static const std::vector<std::string> names = {
-      "requests_total",          "requests_completed",           "requests_failed",
-      "requests_in_flight_end",  "sla_violation_fraction",       "latency_p50_s",
-      "latency_p95_s",           "latency_p99_s",                "latency_p95_during_scaling_s",
-      "cost_usd",                "cost_per_million_requests_usd", "instance_seconds",
-      "wasted_instance_seconds", "under_provisioned_seconds",    "scaling_actions",
-      "scaling_reversals",       "reversals_per_hour",           "time_to_scale_mean_s"};
+  static const std::vector<std::string> names = {"requests_total",
+                                                 "requests_completed",
+                                                 "requests_failed",
+                                                 "requests_in_flight_end",
+                                                 "sla_violation_fraction",
+                                                 "latency_p50_s",
+                                                 "latency_p95_s",
+                                                 "latency_p99_s",
+                                                 "latency_p95_during_scaling_s",
+                                                 "cost_usd",
+                                                 "cost_per_million_requests_usd",
+                                                 "instance_seconds",
+                                                 "wasted_instance_seconds",
+                                                 "under_provisioned_seconds",
+                                                 "scaling_actions",
+                                                 "scaling_reversals",
+                                                 "reversals_per_hour",
+                                                 "time_to_scale_mean_s"};
   return names;
 }
 }  // namespace autoscale

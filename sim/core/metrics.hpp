@@ -1,6 +1,6 @@
 #pragma once
-// What a run produces (time series, event and decision tables, summary) and the pure functions that turn the raw
-// record into the summary metrics defined in results/SCHEMA.md.
+// What a run produces (time series, event and decision tables, summary) and the pure functions that turn the
+// raw record into the summary metrics defined in results/SCHEMA.md.
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -20,7 +20,8 @@ struct ServiceSeries {
   std::vector<double> arrival_rps, completed_rps, failed_rps;
   std::vector<double> latency_p50_s, latency_p95_s, latency_p99_s;
   std::vector<double> utilization, queue_depth, needed_instances, cost_usd;
-  std::vector<int32_t> instances_desired, instances_pending, instances_starting, instances_ready, instances_draining;
+  std::vector<int32_t> instances_desired, instances_pending, instances_starting, instances_ready,
+      instances_draining;
 };
 
 struct EventRow {
@@ -52,7 +53,7 @@ struct RunResult {
   std::string name;
   std::string config_toml;
   double record_interval_s = 60;
-  std::vector<double> time_s;  // end of each record interval
+  std::vector<double> time_s;    // end of each record interval
   std::vector<double> cost_usd;  // cumulative cost of every node, all pools
   std::vector<ServiceSeries> services;
   std::vector<EventRow> events;
@@ -61,8 +62,8 @@ struct RunResult {
   Summary summary;
 };
 
-// Changes of a desired-count sequence: actions are changes, reversals are changes whose direction differs from the
-// previous change's.
+// Changes of a desired-count sequence: actions are changes, reversals are changes whose direction differs
+// from the previous change's.
 struct ScalingCounts {
   long actions = 0;
   long reversals = 0;
@@ -75,7 +76,8 @@ struct ProvisioningStats {
   double under_provisioned_seconds = 0;   // intervals where ready < needed
   std::vector<double> episode_lengths_s;  // maximal runs of under-provisioned intervals
 };
-ProvisioningStats provisioning_stats(const std::vector<int32_t>& ready, const std::vector<double>& needed, double dt_s);
+ProvisioningStats provisioning_stats(const std::vector<int32_t>& ready, const std::vector<double>& needed,
+                                     double dt_s);
 
 }  // namespace autoscale
 

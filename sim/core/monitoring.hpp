@@ -1,7 +1,8 @@
 #pragma once
-// The monitoring pipeline between the cluster and the controllers. Every `scrape_interval_s` the engine takes a
-// Scrape (cumulative counters and gauges, as a Prometheus scrape would); a scrape becomes visible `lag_s` after it
-// was taken; a controller at time t sees rates and means over `window_s` of visible scrapes, never the truth.
+// The monitoring pipeline between the cluster and the controllers. Every `scrape_interval_s` the engine takes
+// a Scrape (cumulative counters and gauges, as a Prometheus scrape would); a scrape becomes visible `lag_s`
+// after it was taken; a controller at time t sees rates and means over `window_s` of visible scrapes, never
+// the truth.
 #include <deque>
 #include <vector>
 
@@ -33,7 +34,8 @@ class MonitoringPipeline {
  public:
   MonitoringPipeline(const MonitoringSpec& spec, std::vector<bool> database);
   void add(Scrape s);
-  // Fills the metric fields and instance counts of obs.services (which must be sized and named by the caller).
+  // Fills the metric fields and instance counts of obs.services (which must be sized and named by the
+  // caller).
   void observe(double now_s, Observation& obs) const;
   const MonitoringSpec& spec() const { return spec_; }
 
@@ -43,8 +45,8 @@ class MonitoringPipeline {
   std::deque<Scrape> scrapes_;
 };
 
-// The q-quantile (0..1) of values by linear interpolation between order statistics (numpy's default); 0 if empty.
-// Reorders `values`.
+// The q-quantile (0..1) of values by linear interpolation between order statistics (numpy's default); 0 if
+// empty. Reorders `values`.
 double quantile(std::vector<double>& values, double q);
 
 }  // namespace autoscale

@@ -32,8 +32,8 @@ RunSpec single_queue(const QueuePreset& p) {
   c.rate_rps = p.arrival_rps;
   r.traffic.components = {c};
   r.controller.kind = "static";
-  r.controller.params =
-      std::make_shared<MapParams>(std::map<std::string, MapParams::Value>{{"instances", static_cast<long>(p.instances)}});
+  r.controller.params = std::make_shared<MapParams>(
+      std::map<std::string, MapParams::Value>{{"instances", static_cast<long>(p.instances)}});
   return r;
 }
 

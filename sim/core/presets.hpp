@@ -1,5 +1,6 @@
 #pragma once
-// Runs built in code rather than read from a file: the benchmark's standard queue and the queueing tests' set-ups.
+// Runs built in code rather than read from a file: the benchmark's standard queue and the queueing tests'
+// set-ups.
 #include "sim/core/scenario.hpp"
 
 namespace autoscale {

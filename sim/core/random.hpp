@@ -1,7 +1,8 @@
 #pragma once
-// Random streams. Every stream derives from the scenario seed and a stream name (seed ⊕ hash(name)), so adding a
-// stream or changing the controller leaves every other stream's numbers unchanged (common random numbers).
-// The generator and the variate transforms are our own, so results do not depend on the standard library.
+// Random streams. Every stream derives from the scenario seed and a stream name (seed ⊕ hash(name)), so
+// adding a stream or changing the controller leaves every other stream's numbers unchanged (common random
+// numbers). The generator and the variate transforms are our own, so results do not depend on the standard
+// library.
 #include <cmath>
 #include <cstdint>
 #include <string_view>

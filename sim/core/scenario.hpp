@@ -1,6 +1,7 @@
 #pragma once
-// The scenario model: plain data read from a TOML file (sim/scenario/) and consumed by the engine (sim/engine/).
-// Every field carries its unit in its name; defaults here are the documented defaults (README, scenario reference).
+// The scenario model: plain data read from a TOML file (sim/scenario/) and consumed by the engine
+// (sim/engine/). Every field carries its unit in its name; defaults here are the documented defaults (README,
+// scenario reference).
 #include <map>
 #include <memory>
 #include <optional>
@@ -24,7 +25,8 @@ struct HostSpec {
   int cores = 16;
   double speed_gflops = 1.0;  // per core
   double memory_gib = 64;
-  double cpu_overcommit = 1.0;  // vCPUs placed per physical core (> 1: VMs contend for cores, noisy neighbours)
+  double cpu_overcommit =
+      1.0;  // vCPUs placed per physical core (> 1: VMs contend for cores, noisy neighbours)
 };
 
 struct NetworkSpec {
@@ -32,9 +34,9 @@ struct NetworkSpec {
   double latency_s = 50e-6;  // one way, host to switch
 };
 
-// A pool of nodes (SimGrid VMs of one instance type). `dedicated`: EC2-style, one node per service instance, created
-// on scale-out and billed from boot to termination. Otherwise a fixed pool of `nodes` started at time 0 and billed for
-// the whole run (Kubernetes-style; pods are placed on nodes with room).
+// A pool of nodes (SimGrid VMs of one instance type). `dedicated`: EC2-style, one node per service instance,
+// created on scale-out and billed from boot to termination. Otherwise a fixed pool of `nodes` started at time
+// 0 and billed for the whole run (Kubernetes-style; pods are placed on nodes with room).
 struct NodePool {
   std::string name;
   std::string instance_type;
@@ -44,11 +46,12 @@ struct NodePool {
 };
 
 struct StartupSpec {
-  Distribution launch_s = Distribution::constant(0);     // API call until the request is accepted
-  Distribution provision_s = Distribution::constant(0);  // capacity found, VM/pod created (image pull for pods)
-  Distribution boot_s = Distribution::constant(0);       // OS / container start
-  Distribution init_s = Distribution::constant(0);       // application init (wall time)
-  double init_cpu_s = 0;                                 // CPU-seconds burned on the node during init
+  Distribution launch_s = Distribution::constant(0);  // API call until the request is accepted
+  Distribution provision_s =
+      Distribution::constant(0);                    // capacity found, VM/pod created (image pull for pods)
+  Distribution boot_s = Distribution::constant(0);  // OS / container start
+  Distribution init_s = Distribution::constant(0);  // application init (wall time)
+  double init_cpu_s = 0;                            // CPU-seconds burned on the node during init
   double readiness_initial_delay_s = 0;
   double readiness_period_s = 10;
   int readiness_success_threshold = 1;
@@ -63,7 +66,7 @@ struct ServiceSpec {
   std::string name;
   std::string node_pool;
   Distribution work_cpu_s = Distribution::exponential_mean(0.05);  // per request, at reference speed
-  int workers = 2;      // concurrent requests (threads, or connection slots of a database)
+  int workers = 2;  // concurrent requests (threads, or connection slots of a database)
   int queue_limit = 100;
   double cpu_request = 1.0;  // cores reserved per instance on a shared node (ignored on dedicated nodes)
   double memory_request_gib = 1.0;

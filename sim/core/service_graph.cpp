@@ -24,8 +24,9 @@ ServiceGraph::ServiceGraph(const RunSpec& run, const std::string& file) {
   try {
     boost::topological_sort(g, std::back_inserter(order));
   } catch (const boost::not_a_dag&) {
-    throw InputError(file, run.edges.empty() ? 0 : run.edges.front().line, "edges",
-                     "the service call graph has a cycle (expected calls to flow one way, e.g. web -> api -> db)");
+    throw InputError(
+        file, run.edges.empty() ? 0 : run.edges.front().line, "edges",
+        "the service call graph has a cycle (expected calls to flow one way, e.g. web -> api -> db)");
   }
   entry_ = run.service_index(run.traffic.entry_service);
   if (entry_ < 0)

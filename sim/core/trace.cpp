@@ -39,12 +39,14 @@ bool parse_number(const std::string& s, double& v) {
 
 Trace load_trace(const std::string& path, const std::string& column) {
   std::ifstream in(path);
-  if (!in) throw InputError(path, 0, "", "cannot open trace file (expected a CSV file with header 't_s,rps')");
+  if (!in)
+    throw InputError(path, 0, "", "cannot open trace file (expected a CSV file with header 't_s,rps')");
   Trace t;
   t.path = path;
   std::string line;
   int lineno = 0;
-  if (!std::getline(in, line)) throw InputError(path, 1, "", "empty trace file: expected a header 't_s,<column>'");
+  if (!std::getline(in, line))
+    throw InputError(path, 1, "", "empty trace file: expected a header 't_s,<column>'");
   ++lineno;
   auto header = split_csv(line);
   int t_col = -1, v_col = -1;
@@ -61,7 +63,8 @@ Trace load_trace(const std::string& path, const std::string& column) {
     auto cells = split_csv(line);
     double ts = 0, v = 0;
     if (static_cast<int>(cells.size()) <= std::max(t_col, v_col))
-      throw InputError(path, lineno, "", "expected " + std::to_string(header.size()) + " comma-separated fields");
+      throw InputError(path, lineno, "",
+                       "expected " + std::to_string(header.size()) + " comma-separated fields");
     if (!parse_number(cells[t_col], ts))
       throw InputError(path, lineno, "t_s", "expected a number, got '" + cells[t_col] + "'");
     if (!parse_number(cells[v_col], v))
@@ -71,7 +74,9 @@ Trace load_trace(const std::string& path, const std::string& column) {
       t.t0_s = ts;
     } else {
       if (ts <= prev_t)
-        throw InputError(path, lineno, "t_s", "t_s " + cells[t_col] + " is not after the previous row's (expected strictly ascending)");
+        throw InputError(
+            path, lineno, "t_s",
+            "t_s " + cells[t_col] + " is not after the previous row's (expected strictly ascending)");
       double bin = ts - prev_t;
       if (t.rate.size() == 1) {
         t.bin_s = bin;
@@ -86,7 +91,8 @@ Trace load_trace(const std::string& path, const std::string& column) {
   }
   if (t.rate.empty()) throw InputError(path, lineno, "", "trace has a header but no data rows");
   if (t.rate.size() == 1)
-    throw InputError(path, lineno, "t_s", "a single data row; expected at least two rows (they give the bin width)");
+    throw InputError(path, lineno, "t_s",
+                     "a single data row; expected at least two rows (they give the bin width)");
   return t;
 }
 

@@ -1,6 +1,7 @@
 #pragma once
-// A workload trace: CSV with a header naming `t_s` and a rate column (the format of ../shared/traces): equal-width
-// bins, strictly ascending t_s, non-negative finite rates. Loading validates every row and names file and line.
+// A workload trace: CSV with a header naming `t_s` and a rate column (the format of ../shared/traces):
+// equal-width bins, strictly ascending t_s, non-negative finite rates. Loading validates every row and names
+// file and line.
 #include <string>
 #include <vector>
 

@@ -18,8 +18,7 @@ struct RateFunction::Component {
   size_t state = 0;
   double next_switch_s = 0;
 
-  Component(const TrafficComponent& c, uint64_t seed)
-      : spec(c), rng(seed, "traffic/" + c.name) {
+  Component(const TrafficComponent& c, uint64_t seed) : spec(c), rng(seed, "traffic/" + c.name) {
     using K = TrafficComponent::Kind;
     shape = c.kind == K::flash_crowd || c.kind == K::scheduled || (c.kind == K::diurnal && c.shape);
     if (c.kind == K::trace) {

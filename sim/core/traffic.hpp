@@ -1,7 +1,8 @@
 #pragma once
 // Offered load: rate(t) = (sum of additive components) x (product of shape components), and a non-homogeneous
-// Poisson arrival process on that rate. The rate is held constant over steps of `resolution_s` (trace bins that are
-// multiples of it are reproduced exactly); inside a step, arrivals are exponential with the step's rate.
+// Poisson arrival process on that rate. The rate is held constant over steps of `resolution_s` (trace bins
+// that are multiples of it are reproduced exactly); inside a step, arrivals are exponential with the step's
+// rate.
 #include <memory>
 #include <vector>
 
@@ -13,8 +14,8 @@ namespace autoscale {
 
 class RateFunction {
  public:
-  // Loads traces (throws InputError for bad trace files). Random components (MMPP, diurnal noise) draw from streams
-  // derived from `seed` and the component's name.
+  // Loads traces (throws InputError for bad trace files). Random components (MMPP, diurnal noise) draw from
+  // streams derived from `seed` and the component's name.
   RateFunction(const TrafficSpec& spec, uint64_t seed);
   ~RateFunction();
   RateFunction(RateFunction&&) noexcept;
@@ -29,8 +30,8 @@ class RateFunction {
 class ArrivalProcess {
  public:
   ArrivalProcess(const TrafficSpec& spec, uint64_t seed);
-  // The next arrival time, strictly increasing; +inf when the rate stays zero forever is not detected: the caller
-  // bounds the horizon with `until_s`, past which it returns +inf.
+  // The next arrival time, strictly increasing; +inf when the rate stays zero forever is not detected: the
+  // caller bounds the horizon with `until_s`, past which it returns +inf.
   double next(double until_s);
 
  private:
@@ -39,8 +40,8 @@ class ArrivalProcess {
   double resolution_s_;
   double step_start_ = 0;
   double step_rate_ = 0;
-  double t_ = 0;        // time of the last arrival (or start of the current step)
-  double mass_ = 0;     // remaining unit-exponential mass until the next arrival
+  double t_ = 0;     // time of the last arrival (or start of the current step)
+  double mass_ = 0;  // remaining unit-exponential mass until the next arrival
   bool started_ = false;
 };
 

@@ -1,7 +1,8 @@
-// The reference formulation for `autoscale bench engine`: the standard queue written directly against SimGrid in
-// the fastest way measured (../shared/design/simgrid-performance.md): no actor per request, arrivals injected from
-// the main loop with run_until(), one Exec per request, the completion callback starts the next queued request.
-// Same platform as the exact-mode benchmark: 20 VMs x 2 vCPU on 5 hosts x 8 cores, 200 rps, 50 ms exponential work.
+// The reference formulation for `autoscale bench engine`: the standard queue written directly against SimGrid
+// in the fastest way measured (../shared/design/simgrid-performance.md): no actor per request, arrivals
+// injected from the main loop with run_until(), one Exec per request, the completion callback starts the next
+// queued request. Same platform as the exact-mode benchmark: 20 VMs x 2 vCPU on 5 hosts x 8 cores, 200 rps,
+// 50 ms exponential work.
 #include <simgrid/s4u.hpp>
 
 #include <deque>
@@ -58,7 +59,8 @@ RawBaselineResult run_raw_baseline(double duration_s, uint64_t seed) {
     }
     slots[k].arrival = arrival;
     slots[k].instance = i;
-    slots[k].exec = sg::Exec::init()->set_flops_amount(work.exponential(kWork) * kSpeed)->set_host(inst[i].vm);
+    slots[k].exec =
+        sg::Exec::init()->set_flops_amount(work.exponential(kWork) * kSpeed)->set_host(inst[i].vm);
     slots[k].exec->set_data(reinterpret_cast<void*>(static_cast<uintptr_t>(k) + 1));
     slots[k].exec->start();
     ++inst[i].busy;

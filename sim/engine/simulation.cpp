@@ -1,10 +1,12 @@
-// The exact-mode engine. SimGrid shares CPUs and network; everything else is driven from one loop without actors:
-// the loop advances SimGrid with run_until() to the next of our own events (arrivals, lifecycle phase ends, scrapes,
-// control ticks, recording), and request executions end through the global activity-completion callback, which frees
-// the worker and starts the next queued request (see ../shared/design/simgrid-performance.md).
+// The exact-mode engine. SimGrid shares CPUs and network; everything else is driven from one loop without
+// actors: the loop advances SimGrid with run_until() to the next of our own events (arrivals, lifecycle phase
+// ends, scrapes, control ticks, recording), and request executions end through the global activity-completion
+// callback, which frees the worker and starts the next queued request (see
+// ../shared/design/simgrid-performance.md).
 #include "sim/engine/simulation.hpp"
 
 #include <simgrid/s4u.hpp>
+// version.h needs the declarations s4u.hpp brings in first.
 #include <simgrid/version.h>
 
 #include <algorithm>
@@ -43,13 +45,15 @@ enum class State : uint8_t {
   count
 };
 constexpr int kStates = static_cast<int>(State::count);
-const char* kStateNames[kStates] = {"launching", "pending",  "provisioning", "booting",    "initializing",
-                                    "probing",   "warming",  "in_service",   "draining",   "terminated"};
+const char* kStateNames[kStates] = {"launching", "pending", "provisioning", "booting",  "initializing",
+                                    "probing",   "warming", "in_service",   "draining", "terminated"};
 
-bool is_ready(State s) { return s == State::warming || s == State::in_service; }
+bool is_ready(State s) {
+  return s == State::warming || s == State::in_service;
+}
 bool is_starting(State s) {
-  return s == State::launching || s == State::provisioning || s == State::booting || s == State::initializing ||
-         s == State::probing;
+  return s == State::launching || s == State::provisioning || s == State::booting ||
+         s == State::initializing || s == State::probing;
 }
 
 // Activity tags: what a completed SimGrid activity was, packed into its user data.
@@ -69,7 +73,7 @@ struct Node {
   double cpu_free = 0;
   double mem_free = 0;
   double price_per_s = 0;
-  double billed_from = -1;  // < 0: not billed yet
+  double billed_from = -1;   // < 0: not billed yet
   double billed_until = -1;  // < 0: still running
   bool dedicated = false;
 };
@@ -140,7 +144,9 @@ struct Service {
   double cost_usd = 0;  // closed dedicated nodes
   std::vector<int> desired_history;
   Service(const ServiceSpec& s, uint64_t seed)
-      : spec(&s), work_rng(seed, "service/" + s.name), startup_rng(seed, "startup/" + s.name),
+      : spec(&s),
+        work_rng(seed, "service/" + s.name),
+        startup_rng(seed, "startup/" + s.name),
         route_rng(seed, "routing/" + s.name) {}
 };
 
@@ -156,7 +162,10 @@ struct Event {
 class Simulation {
  public:
   Simulation(const RunSpec& run, const SimulationOptions& opts)
-      : run_(run), opts_(opts), graph_(run, opts.file), arrivals_(run.traffic, run.seed),
+      : run_(run),
+        opts_(opts),
+        graph_(run, opts.file),
+        arrivals_(run.traffic, run.seed),
         monitoring_(run.monitoring, database_flags(run)) {}
 
   RunResult run();
@@ -285,7 +294,8 @@ void Simulation::build_platform() {
 
 int Simulation::find_host(const InstanceType& type) const {
   for (size_t i = 0; i < hosts_.size(); ++i)
-    if (host_free_cores_[i] + 1e-9 >= type.vcpu && host_free_mem_[i] >= type.memory_gib) return static_cast<int>(i);
+    if (host_free_cores_[i] + 1e-9 >= type.vcpu && host_free_mem_[i] >= type.memory_gib)
+      return static_cast<int>(i);
   return -1;
 }
 
@@ -325,7 +335,8 @@ void Simulation::reconcile(int s) {
   for (; active < sv.desired; ++active) launch(s, now_ == 0);
   if (active <= sv.desired) return;
   int excess = active - sv.desired;
-  // Abort launches first (newest first): pending, then starting; then drain ready instances by the victim policy.
+  // Abort launches first (newest first): pending, then starting; then drain ready instances by the victim
+  // policy.
   for (auto it = sv.instances.rbegin(); it != sv.instances.rend() && excess > 0; ++it) {
     Instance& in = instances_[*it];
     if (in.state == State::pending || is_starting(in.state)) {
@@ -494,7 +505,8 @@ void Simulation::start_init(int id) {
   schedule(now_ + in.phases_s[3], Event::init_timer, id, in.epoch);
   in.init_cpu_done = st.init_cpu_s <= 0;
   if (!in.init_cpu_done) {
-    in.init_exec = sg::Exec::init()->set_flops_amount(st.init_cpu_s * ref_flops_)->set_host(nodes_[in.node].vm);
+    in.init_exec =
+        sg::Exec::init()->set_flops_amount(st.init_cpu_s * ref_flops_)->set_host(nodes_[in.node].vm);
     in.init_exec->set_data(make_tag(Tag::init_exec, static_cast<uint32_t>(id)));
     in.init_exec->start();
     change_execs(id, +1, now_);
@@ -511,8 +523,8 @@ void Simulation::begin_probing(int id) {
   Instance& in = instances_[id];
   const StartupSpec& st = services_[in.service].spec->startup;
   enter(id, State::probing);
-  // Probes run every period from boot end + initial delay; the first one after init succeeds, and the instance turns
-  // ready after success_threshold consecutive successes.
+  // Probes run every period from boot end + initial delay; the first one after init succeeds, and the
+  // instance turns ready after success_threshold consecutive successes.
   double first = in.boot_end + st.readiness_initial_delay_s;
   double k = std::max(0.0, std::ceil((now_ - first) / st.readiness_period_s - 1e-9));
   double ready_at = first + (k + st.readiness_success_threshold - 1) * st.readiness_period_s;
@@ -645,7 +657,8 @@ int Simulation::route(int s) {
     if (sv.rr_next >= sv.routable.size()) sv.rr_next = 0;
     return sv.routable[sv.rr_next++];
   }
-  // Least outstanding requests; ties go to the first in launch order after a random offset (no herd on index 0).
+  // Least outstanding requests; ties go to the first in launch order after a random offset (no herd on index
+  // 0).
   size_t n = sv.routable.size();
   size_t start = static_cast<size_t>(sv.route_rng.uniform() * static_cast<double>(n)) % n;
   int best = -1;
@@ -782,7 +795,8 @@ void Simulation::finish_request(uint32_t r, double t) {
       if (q.during_scaling) root_latencies_scaling_.push_back(latency);
       if (latency > run_.sla.latency_s) ++roots_slow_;
     }
-    if (run_.record_requests) result_.requests.push_back(
+    if (run_.record_requests)
+      result_.requests.push_back(
           {q.arrival, latency, q.started >= 0 ? q.started - q.arrival : -1.0, static_cast<uint8_t>(failed)});
   } else {
     uint32_t parent = q.parent;
@@ -793,7 +807,8 @@ void Simulation::finish_request(uint32_t r, double t) {
       // The reply crosses the network back to the caller; the slot is freed when it lands.
       q.running = false;
       q.instance = -1;
-      q.comm = sg::Comm::sendto_init(nodes_[instances_[from].node].vm, nodes_[instances_[p.instance].node].vm);
+      q.comm =
+          sg::Comm::sendto_init(nodes_[instances_[from].node].vm, nodes_[instances_[p.instance].node].vm);
       q.comm->set_payload_size(kMessageBytes);
       q.comm->set_data(make_tag(Tag::reply_comm, r));
       q.comm->start();
@@ -823,7 +838,8 @@ void Simulation::release_worker(int id, double t) {
     uint32_t r = in.queue.front();
     in.queue.pop_front();
     sv.queued -= 1;
-    if (t - requests_[r].root_arrival > run_.traffic.client_timeout_s) {  // the client gave up: not worth serving
+    if (t - requests_[r].root_arrival >
+        run_.traffic.client_timeout_s) {  // the client gave up: not worth serving
       requests_[r].failed = true;
       requests_[r].instance = -1;
       finish_request(r, t);
@@ -961,8 +977,10 @@ double Simulation::node_cost(const Node& n, double t) const {
 
 void Simulation::record(double t) {
   double dt = run_.record_interval_s;
-  if (!result_.time_s.empty()) dt = t - result_.time_s.back();
-  else dt = t;
+  if (!result_.time_s.empty())
+    dt = t - result_.time_s.back();
+  else
+    dt = t;
   result_.time_s.push_back(t);
   double total_cost = closed_node_cost_;
   for (const auto& n : nodes_)
@@ -982,7 +1000,8 @@ void Simulation::record(double t) {
     o.utilization.push_back(cap > 0 ? (sv.busy_core_s - sv.rec_busy0) / cap : 0);
     o.queue_depth.push_back(sv.queued);
     double offered_cores = sv.rec_arrivals / dt * sv.work_flops_mean / ref_flops_;
-    double per_instance = sv.capacity_rps * sv.work_flops_mean / ref_flops_ * run_.metrics.reference_utilization;
+    double per_instance =
+        sv.capacity_rps * sv.work_flops_mean / ref_flops_ * run_.metrics.reference_utilization;
     o.needed_instances.push_back(per_instance > 0 ? std::ceil(offered_cores / per_instance - 1e-9) : 0);
     int starting = 0;
     for (int st = 0; st < kStates; ++st)
@@ -1031,9 +1050,9 @@ RunResult Simulation::run() {
     const NodePool& pool = run_.node_pool(s.node_pool);
     double cores = pool.dedicated ? run_.instance_type(pool.instance_type).vcpu : s.cpu_request;
     double speed_ratio = run_.hosts.speed_gflops / run_.reference_speed_gflops;
-    sv.capacity_rps = sv.work_flops_mean > 0
-                          ? std::min<double>(cores, s.workers) * speed_ratio / (sv.work_flops_mean / ref_flops_)
-                          : 0;
+    sv.capacity_rps = sv.work_flops_mean > 0 ? std::min<double>(cores, s.workers) * speed_ratio /
+                                                   (sv.work_flops_mean / ref_flops_)
+                                             : 0;
     result_.services.emplace_back();
     result_.services.back().name = s.name;
   }
@@ -1148,7 +1167,8 @@ void Simulation::finalize(double end, RunResult& out) {
     sc.actions += c.actions;
     sc.reversals += c.reversals;
     const ServiceSeries& ser = result_.services[k];
-    ProvisioningStats p = provisioning_stats(ser.instances_ready, ser.needed_instances, run_.record_interval_s);
+    ProvisioningStats p =
+        provisioning_stats(ser.instances_ready, ser.needed_instances, run_.record_interval_s);
     wasted += p.wasted_instance_seconds;
     episodes.insert(episodes.end(), p.episode_lengths_s.begin(), p.episode_lengths_s.end());
     for (size_t i = 0; i < under.size(); ++i)
@@ -1163,7 +1183,8 @@ void Simulation::finalize(double end, RunResult& out) {
   add("requests_failed", static_cast<double>(roots_failed_), true);
   add("requests_in_flight_end", static_cast<double>(in_flight), true);
   add("sla_violation_fraction",
-      roots_total_ > 0 ? static_cast<double>(roots_failed_ + roots_slow_) / static_cast<double>(roots_total_) : 0);
+      roots_total_ > 0 ? static_cast<double>(roots_failed_ + roots_slow_) / static_cast<double>(roots_total_)
+                       : 0);
   add("latency_p50_s", quantile(all, 0.50));
   add("latency_p95_s", quantile(all, 0.95));
   add("latency_p99_s", quantile(all, 0.99));

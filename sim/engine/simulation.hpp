@@ -9,15 +9,15 @@
 namespace autoscale {
 
 struct SimulationOptions {
-  std::string file;                            // scenario file, for error messages
+  std::string file;                               // scenario file, for error messages
   std::function<void(double fraction)> progress;  // called now and then with simulated time / duration
 };
 
 RunResult run_simulation(const RunSpec& run, const SimulationOptions& opts);
 std::string simgrid_version();
 
-// Raw-SimGrid reference for `autoscale bench engine`: the fastest formulation of the standard queue (no actor per
-// request, VMs on hosts). Returns requests simulated. One engine per process, too.
+// Raw-SimGrid reference for `autoscale bench engine`: the fastest formulation of the standard queue (no actor
+// per request, VMs on hosts). Returns requests simulated. One engine per process, too.
 struct RawBaselineResult {
   long requests = 0;
   double p95_latency_s = 0;

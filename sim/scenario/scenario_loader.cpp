@@ -21,11 +21,12 @@ namespace {
 
 const char* kOverrideFile = "--set";
 
-// A strict reader over one TOML table: remembers which keys were read, so that finish() can report the first key
-// nobody asked for.
+// A strict reader over one TOML table: remembers which keys were read, so that finish() can report the first
+// key nobody asked for.
 class Reader : public Params {
  public:
-  Reader(const toml::table& t, std::string file, std::string path) : t_(t), file_(std::move(file)), path_(std::move(path)) {}
+  Reader(const toml::table& t, std::string file, std::string path)
+      : t_(t), file_(std::move(file)), path_(std::move(path)) {}
 
   std::string field(const std::string& key) const { return path_.empty() ? key : path_ + "." + key; }
   int line_of(const std::string& key) const {
@@ -57,12 +58,14 @@ class Reader : public Params {
   }
   double nonneg(const std::string& key, std::optional<double> fallback, const char* what = "a duration") {
     double v = number(key, fallback);
-    if (!(v >= 0) || !std::isfinite(v)) fail(key, "negative or invalid value " + fmt(v) + "; expected " + what + " >= 0");
+    if (!(v >= 0) || !std::isfinite(v))
+      fail(key, "negative or invalid value " + fmt(v) + "; expected " + what + " >= 0");
     return v;
   }
   double positive(const std::string& key, std::optional<double> fallback, const char* what = "a duration") {
     double v = number(key, fallback);
-    if (!(v > 0) || !std::isfinite(v)) fail(key, "value " + fmt(v) + " is not allowed; expected " + what + " > 0");
+    if (!(v > 0) || !std::isfinite(v))
+      fail(key, "value " + fmt(v) + " is not allowed; expected " + what + " > 0");
     return v;
   }
   long integer(const std::string& key, std::optional<long> fallback) override {
@@ -73,7 +76,9 @@ class Reader : public Params {
   }
   int count(const std::string& key, std::optional<long> fallback, long min = 0) {
     long v = integer(key, fallback);
-    if (v < min) fail(key, "value " + std::to_string(v) + " is too small; expected an integer >= " + std::to_string(min));
+    if (v < min)
+      fail(key,
+           "value " + std::to_string(v) + " is too small; expected an integer >= " + std::to_string(min));
     return static_cast<int>(v);
   }
   bool boolean(const std::string& key, std::optional<bool> fallback) override {
@@ -88,13 +93,15 @@ class Reader : public Params {
     if (auto v = n->value_exact<std::string>()) return *v;
     fail(key, "expected a string, got " + type_name(*n));
   }
-  std::string choice(const std::string& key, std::optional<std::string> fallback, const std::vector<std::string>& allowed) {
+  std::string choice(const std::string& key, std::optional<std::string> fallback,
+                     const std::vector<std::string>& allowed) {
     std::string v = string(key, fallback);
     if (std::find(allowed.begin(), allowed.end(), v) != allowed.end()) return v;
     std::string list;
     for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + ("\"" + a + "\"");
     std::string hint = closest_match(v, allowed);
-    fail(key, "unknown value \"" + v + "\"; expected one of " + list + (hint.empty() ? "" : " (did you mean \"" + hint + "\"?)"));
+    fail(key, "unknown value \"" + v + "\"; expected one of " + list +
+                  (hint.empty() ? "" : " (did you mean \"" + hint + "\"?)"));
   }
   std::vector<std::string> strings(const std::string& key, std::vector<std::string> fallback) override {
     const toml::node* n = get(key);
@@ -116,9 +123,12 @@ class Reader : public Params {
     const toml::array* a = n->as_array();
     if (!a) fail(key, "expected an array of numbers, got " + type_name(*n));
     for (const auto& e : *a) {
-      if (auto v = e.value_exact<double>()) out.push_back(*v);
-      else if (auto i = e.value_exact<int64_t>()) out.push_back(static_cast<double>(*i));
-      else fail(key, "expected an array of numbers, found " + type_name(e));
+      if (auto v = e.value_exact<double>())
+        out.push_back(*v);
+      else if (auto i = e.value_exact<int64_t>())
+        out.push_back(static_cast<double>(*i));
+      else
+        fail(key, "expected an array of numbers, found " + type_name(e));
     }
     return out;
   }
@@ -157,7 +167,8 @@ class Reader : public Params {
     if (!n->is_table()) return Distribution::constant(nonneg(key, std::nullopt));
     Reader r = table(key);
     Distribution d;
-    std::string kind = r.choice("dist", "constant", {"constant", "uniform", "normal", "lognormal", "exponential", "empirical"});
+    std::string kind = r.choice("dist", "constant",
+                                {"constant", "uniform", "normal", "lognormal", "exponential", "empirical"});
     if (kind == "constant") {
       d.kind = Distribution::Kind::constant;
       d.mean = r.nonneg("value", std::nullopt);
@@ -170,7 +181,8 @@ class Reader : public Params {
       d.kind = kind == "normal" ? Distribution::Kind::normal : Distribution::Kind::lognormal;
       d.mean = r.nonneg("mean", std::nullopt);
       d.cv = r.nonneg("cv", 0.0, "a coefficient of variation");
-      if (d.kind == Distribution::Kind::lognormal && d.mean <= 0) r.fail("mean", "expected a mean > 0 for a lognormal");
+      if (d.kind == Distribution::Kind::lognormal && d.mean <= 0)
+        r.fail("mean", "expected a mean > 0 for a lognormal");
     } else if (kind == "exponential") {
       d.kind = Distribution::Kind::exponential;
       d.mean = r.nonneg("mean", std::nullopt);
@@ -205,13 +217,20 @@ class Reader : public Params {
   }
   static std::string type_name(const toml::node& n) {
     switch (n.type()) {
-      case toml::node_type::string: return "a string";
-      case toml::node_type::integer: return "an integer";
-      case toml::node_type::floating_point: return "a float";
-      case toml::node_type::boolean: return "a boolean";
-      case toml::node_type::table: return "a table";
-      case toml::node_type::array: return "an array";
-      default: return "a date/time";
+      case toml::node_type::string:
+        return "a string";
+      case toml::node_type::integer:
+        return "an integer";
+      case toml::node_type::floating_point:
+        return "a float";
+      case toml::node_type::boolean:
+        return "a boolean";
+      case toml::node_type::table:
+        return "a table";
+      case toml::node_type::array:
+        return "an array";
+      default:
+        return "a date/time";
     }
   }
   static std::string fmt(double v) {
@@ -245,8 +264,9 @@ void put(toml::table& into, const std::string& key, toml::node&& value) {
   std::move(value).visit([&](auto&& v) { into.insert_or_assign(key, std::move(v)); });
 }
 
-// Deep merge, moving nodes (moves keep their source lines). A table over an array of named tables merges into the
-// elements by name (services.web.workers); a table with a different `kind` replaces the table instead of merging.
+// Deep merge, moving nodes (moves keep their source lines). A table over an array of named tables merges into
+// the elements by name (services.web.workers); a table with a different `kind` replaces the table instead of
+// merging.
 void merge(toml::table& base, toml::table&& over, const std::string& file, const std::string& path) {
   for (auto&& [k, v] : over) {
     std::string key(k.str());
@@ -273,7 +293,8 @@ void merge(toml::table& base, toml::table&& over, const std::string& file, const
         if (!target || !sub.is_table()) {
           int l = static_cast<int>(name.source().begin.line);
           throw InputError(l ? file : kOverrideFile, l, here + "." + std::string(name.str()),
-                           "no element of [[" + here + "]] has this name or index (expected the name of one, or its index from 0)");
+                           "no element of [[" + here +
+                               "]] has this name or index (expected the name of one, or its index from 0)");
         }
         merge(*target, std::move(*sub.as_table()), file, here + "." + std::string(name.str()));
       }
@@ -317,7 +338,8 @@ std::string resolve_path(const std::string& scenario_file, const std::string& p)
 TrafficComponent read_source(Reader r, size_t index, const std::string& file) {
   TrafficComponent c;
   using K = TrafficComponent::Kind;
-  std::string kind = r.choice("kind", std::nullopt, {"trace", "constant", "diurnal", "mmpp", "flash_crowd", "step", "scheduled"});
+  std::string kind = r.choice("kind", std::nullopt,
+                              {"trace", "constant", "diurnal", "mmpp", "flash_crowd", "step", "scheduled"});
   c.name = r.string("name", kind + "-" + std::to_string(index));
   if (kind == "trace") {
     c.kind = K::trace;
@@ -348,7 +370,8 @@ TrafficComponent read_source(Reader r, size_t index, const std::string& file) {
     c.state_mean_s = r.numbers("state_mean_s");
     if (c.state_rates_rps.empty()) r.fail("state_rates_rps", "expected a non-empty array of rates");
     if (c.state_mean_s.size() != c.state_rates_rps.size())
-      r.fail("state_mean_s", "expected one mean sojourn time per state (" + std::to_string(c.state_rates_rps.size()) + ")");
+      r.fail("state_mean_s",
+             "expected one mean sojourn time per state (" + std::to_string(c.state_rates_rps.size()) + ")");
     for (double v : c.state_rates_rps)
       if (v < 0) r.fail("state_rates_rps", "expected rates >= 0");
     for (double v : c.state_mean_s)
@@ -390,7 +413,8 @@ ServiceSpec read_service(Reader r, const std::vector<NodePool>& pools) {
   s.min_instances = r.count("min_instances", s.min_instances, 0);
   s.max_instances = r.count("max_instances", std::max(s.max_instances, s.min_instances), 0);
   if (s.max_instances < s.min_instances) r.fail("max_instances", "expected max_instances >= min_instances");
-  s.initial_instances = r.count("initial_instances", std::clamp(s.initial_instances, s.min_instances, s.max_instances), 0);
+  s.initial_instances =
+      r.count("initial_instances", std::clamp(s.initial_instances, s.min_instances, s.max_instances), 0);
   if (s.initial_instances < s.min_instances || s.initial_instances > s.max_instances)
     r.fail("initial_instances", "expected a count within [min_instances, max_instances]");
   s.database = r.boolean("database", false);
@@ -398,7 +422,7 @@ ServiceSpec read_service(Reader r, const std::vector<NodePool>& pools) {
                   ? RoutingPolicy::round_robin
                   : RoutingPolicy::least_outstanding;
   std::string victim = r.choice("scale_in_victim", "newest", {"newest", "oldest", "least_loaded"});
-  s.scale_in_victim = victim == "newest" ? VictimPolicy::newest
+  s.scale_in_victim = victim == "newest"   ? VictimPolicy::newest
                       : victim == "oldest" ? VictimPolicy::oldest
                                            : VictimPolicy::least_loaded;
   s.drain_timeout_s = r.nonneg("drain_timeout_s", s.drain_timeout_s);
@@ -420,8 +444,8 @@ ServiceSpec read_service(Reader r, const std::vector<NodePool>& pools) {
   return s;
 }
 
-RunSpec read_run(const std::shared_ptr<toml::table>& doc, const std::string& file, const std::string& name, uint64_t seed,
-                 bool record_requests) {
+RunSpec read_run(const std::shared_ptr<toml::table>& doc, const std::string& file, const std::string& name,
+                 uint64_t seed, bool record_requests) {
   Reader r(*doc, file, "");
   RunSpec run;
   run.name = name;
@@ -438,7 +462,8 @@ RunSpec read_run(const std::shared_ptr<toml::table>& doc, const std::string& fil
   sla.finish();
   Reader metrics = r.table("metrics");
   run.metrics.reference_utilization = metrics.positive("reference_utilization", 0.8, "a utilization");
-  if (run.metrics.reference_utilization > 1) metrics.fail("reference_utilization", "expected a utilization in (0, 1]");
+  if (run.metrics.reference_utilization > 1)
+    metrics.fail("reference_utilization", "expected a utilization in (0, 1]");
   metrics.finish();
 
   Reader cluster = r.table("cluster");
@@ -447,7 +472,8 @@ RunSpec read_run(const std::shared_ptr<toml::table>& doc, const std::string& fil
   run.hosts.cores = hosts.count("cores", run.hosts.cores, 1);
   run.hosts.speed_gflops = hosts.positive("speed_gflops", run.reference_speed_gflops, "a speed");
   run.hosts.memory_gib = hosts.positive("memory_gib", run.hosts.memory_gib, "a memory size");
-  run.hosts.cpu_overcommit = hosts.positive("cpu_overcommit", run.hosts.cpu_overcommit, "a ratio of vCPUs to cores");
+  run.hosts.cpu_overcommit =
+      hosts.positive("cpu_overcommit", run.hosts.cpu_overcommit, "a ratio of vCPUs to cores");
   hosts.finish();
   Reader net = cluster.table("network");
   run.network.bandwidth_gbps = net.positive("bandwidth_gbps", run.network.bandwidth_gbps, "a bandwidth");
@@ -462,11 +488,13 @@ RunSpec read_run(const std::shared_ptr<toml::table>& doc, const std::string& fil
     it.vcpu = tr.count("vcpu", std::nullopt, 1);
     it.memory_gib = tr.positive("memory_gib", std::nullopt, "a memory size");
     it.price_per_hour_usd = tr.nonneg("price_per_hour_usd", std::nullopt, "a price");
-    if (it.vcpu > run.hosts.cores) tr.fail("vcpu", "expected at most cluster.hosts.cores (" + std::to_string(run.hosts.cores) + ") vCPUs");
+    if (it.vcpu > run.hosts.cores)
+      tr.fail("vcpu", "expected at most cluster.hosts.cores (" + std::to_string(run.hosts.cores) + ") vCPUs");
     tr.finish();
     run.instance_types.push_back(it);
   }
-  if (run.instance_types.empty()) cluster.fail("instance_types", "expected at least one [cluster.instance_types.<name>] table");
+  if (run.instance_types.empty())
+    cluster.fail("instance_types", "expected at least one [cluster.instance_types.<name>] table");
   std::vector<std::string> type_names;
   for (const auto& it : run.instance_types) type_names.push_back(it.name);
   for (Reader& pr : cluster.tables("node_pools")) {
@@ -475,8 +503,11 @@ RunSpec read_run(const std::shared_ptr<toml::table>& doc, const std::string& fil
     p.instance_type = pr.choice("instance_type", std::nullopt, type_names);
     p.dedicated = pr.boolean("dedicated", true);
     p.nodes = pr.count("nodes", 0, 0);
-    if (p.dedicated && pr.has("nodes")) pr.fail("nodes", "a dedicated pool creates one node per instance; remove 'nodes' or set dedicated = false");
-    if (!p.dedicated && p.nodes < 1) pr.fail("nodes", "expected a node count >= 1 for a fixed pool (dedicated = false)");
+    if (p.dedicated && pr.has("nodes"))
+      pr.fail("nodes",
+              "a dedicated pool creates one node per instance; remove 'nodes' or set dedicated = false");
+    if (!p.dedicated && p.nodes < 1)
+      pr.fail("nodes", "expected a node count >= 1 for a fixed pool (dedicated = false)");
     p.min_billed_s = pr.nonneg("min_billed_s", p.min_billed_s);
     pr.finish();
     for (const auto& q : run.node_pools)
@@ -540,7 +571,8 @@ RunSpec read_run(const std::shared_ptr<toml::table>& doc, const std::string& fil
 }  // namespace
 
 std::string tomlplusplus_version() {
-  return std::to_string(TOML_LIB_MAJOR) + "." + std::to_string(TOML_LIB_MINOR) + "." + std::to_string(TOML_LIB_PATCH);
+  return std::to_string(TOML_LIB_MAJOR) + "." + std::to_string(TOML_LIB_MINOR) + "." +
+         std::to_string(TOML_LIB_PATCH);
 }
 
 Scenario load_scenario(const std::string& path, const LoadOptions& opts) {
@@ -597,7 +629,8 @@ Scenario load_scenario(const std::string& path, const LoadOptions& opts) {
     Expectation e;
     e.line = er.line();
     e.run = er.string("run", "");
-    if (!e.run.empty() && std::none_of(sc.runs.begin(), sc.runs.end(), [&](const RunSpec& x) { return x.name == e.run; })) {
+    if (!e.run.empty() &&
+        std::none_of(sc.runs.begin(), sc.runs.end(), [&](const RunSpec& x) { return x.name == e.run; })) {
       std::vector<std::string> rn;
       for (const auto& x : sc.runs) rn.push_back(x.name);
       er.choice("run", "", rn);

@@ -1,6 +1,6 @@
 #pragma once
-// Reads a scenario TOML file into a Scenario: strict (unknown keys are errors, with a "did you mean" hint), every
-// error names the file, the line and the key. The only user of toml++.
+// Reads a scenario TOML file into a Scenario: strict (unknown keys are errors, with a "did you mean" hint),
+// every error names the file, the line and the key. The only user of toml++.
 #include <optional>
 #include <string>
 #include <vector>

@@ -30,7 +30,9 @@ std::vector<std::pair<double, std::string>> timeline(const RunResult& r, int ins
   return out;
 }
 
-long metric(const RunResult& r, const char* k) { return static_cast<long>(find_metric(r.summary, k)->value); }
+long metric(const RunResult& r, const char* k) {
+  return static_cast<long>(find_metric(r.summary, k)->value);
+}
 }  // namespace
 
 TEST_CASE("constant phase durations give exactly the configured timeline", "[sim][lifecycle]") {
@@ -47,10 +49,10 @@ TEST_CASE("constant phase durations give exactly the configured timeline", "[sim
   s.warmup_initial_capacity = 0.5;
   RunResult r = run_simulation(run, {});
   // Hand-worked: scale-out decided at t = 10. Launch 10 -> 12, provision -> 17, boot -> 25, init -> 29.
-  // Probes every 5 s from boot end + 1 s: 26, 31, 36, ...; the first after init (31) succeeds, the second (36)
-  // reaches the threshold of 2: ready at 36. Warm-up 10 s: in service at 46.
+  // Probes every 5 s from boot end + 1 s: 26, 31, 36, ...; the first after init (31) succeeds, the second
+  // (36) reaches the threshold of 2: ready at 36. Warm-up 10 s: in service at 46.
   std::vector<std::pair<double, std::string>> expected = {
-      {10, "launching"}, {12, "provisioning"}, {17, "booting"}, {25, "initializing"},
+      {10, "launching"}, {12, "provisioning"}, {17, "booting"},   {25, "initializing"},
       {29, "probing"},   {36, "warming"},      {46, "in_service"}};
   CHECK(timeline(r, 1) == expected);
 }
@@ -112,5 +114,6 @@ TEST_CASE("conservation: arrivals = completed + failed + in flight at the end", 
   long total = metric(r, "requests_total");
   CHECK(total > 15000);
   CHECK(metric(r, "requests_failed") > 0);
-  CHECK(total == metric(r, "requests_completed") + metric(r, "requests_failed") + metric(r, "requests_in_flight_end"));
+  CHECK(total ==
+        metric(r, "requests_completed") + metric(r, "requests_failed") + metric(r, "requests_in_flight_end"));
 }

@@ -1,4 +1,5 @@
-// Queueing truth: the engine against closed forms. Each TEST_CASE runs in its own process (one SimGrid engine each).
+// Queueing truth: the engine against closed forms. Each TEST_CASE runs in its own process (one SimGrid engine
+// each).
 #include <catch2/catch.hpp>
 #include <cmath>
 
@@ -41,7 +42,7 @@ TEST_CASE("M/M/c: one instance with c workers matches Erlang C", "[sim][queueing
     if (q.wait_s > 0) waited += 1;
   }
   const double mu = 10, lambda = 16;
-  const double pw = erlang_c(2, 1.6);      // 0.7111
+  const double pw = erlang_c(2, 1.6);        // 0.7111
   const double wq = pw / (2 * mu - lambda);  // 0.1778 s
   CHECK(pw == Approx(0.711111).epsilon(1e-5));
   CHECK(waited / n == Approx(pw).epsilon(0.03));
@@ -73,7 +74,8 @@ TEST_CASE("M/M/1-PS: requests sharing one vCPU match the processor-sharing close
   CHECK(sum / n == Approx(1.0 / (10.0 - 8.0)).epsilon(0.05));
 }
 
-TEST_CASE("CPU contention: two 2-vCPU VMs overcommitted on one 2-core host share its cores", "[sim][queueing]") {
+TEST_CASE("CPU contention: two 2-vCPU VMs overcommitted on one 2-core host share its cores",
+          "[sim][queueing]") {
   // Four busy workers (2 VMs x 2) on 2 physical cores: each request runs at half speed.
   QueuePreset p;
   p.instances = 2;
@@ -89,9 +91,11 @@ TEST_CASE("CPU contention: two 2-vCPU VMs overcommitted on one 2-core host share
   RunSpec run = single_queue(p);
   run.record_interval_s = 10;
   RunResult r = run_simulation(run, {});
-  // 4 workers share 2 cores: throughput = 2 cores / 0.1 s = 20 requests/s, whatever the VMs believe they have.
+  // 4 workers share 2 cores: throughput = 2 cores / 0.1 s = 20 requests/s, whatever the VMs believe they
+  // have.
   double completed = 0;
-  for (size_t i = 10; i < r.services[0].completed_rps.size(); ++i) completed += r.services[0].completed_rps[i];
+  for (size_t i = 10; i < r.services[0].completed_rps.size(); ++i)
+    completed += r.services[0].completed_rps[i];
   double mean_rate = completed / static_cast<double>(r.services[0].completed_rps.size() - 10);
   CHECK(mean_rate == Approx(20.0).epsilon(0.05));
 }

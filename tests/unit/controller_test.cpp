@@ -1,4 +1,5 @@
-// The threshold controller follows AWS simple scaling step by step (hand-worked sequences), without an engine.
+// The threshold controller follows AWS simple scaling step by step (hand-worked sequences), without an
+// engine.
 #include <catch2/catch.hpp>
 
 #include "controllers/map_params.hpp"
@@ -37,7 +38,8 @@ ThresholdConfig config() {
 }
 }  // namespace
 
-TEST_CASE("threshold: alarm after evaluation periods, then cooldown and in-progress activity hold it", "[controller]") {
+TEST_CASE("threshold: alarm after evaluation periods, then cooldown and in-progress activity hold it",
+          "[controller]") {
   ThresholdController c(config());
   auto d = c.decide(obs(60, 0.9, 4)).services.at(0);
   CHECK(d.desired == 4);  // one breaching datapoint of two
@@ -102,7 +104,8 @@ TEST_CASE("threshold: no decision without metrics", "[controller]") {
 
 TEST_CASE("registry: kinds map to factories, bad settings name the key", "[controller]") {
   ControllerContext ctx{{"web", "db"}};
-  MapParams ok({{"scale_out_above", 0.8}, {"scale_in_below", 0.2}, {"services", std::vector<std::string>{"web"}}});
+  MapParams ok(
+      {{"scale_out_above", 0.8}, {"scale_in_below", 0.2}, {"services", std::vector<std::string>{"web"}}});
   auto c = make_controller("threshold", ok, ctx);
   CHECK(c->interval_s() == 60);
   MapParams stat({{"instances", 3L}});

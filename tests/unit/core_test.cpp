@@ -1,8 +1,8 @@
 // Engine-free model pieces: random streams, distributions, traces, traffic, service graph.
+#include <unistd.h>
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstdio>
-#include <unistd.h>
 
 #include <fstream>
 
@@ -124,8 +124,8 @@ TEST_CASE("rate shapes follow their definitions", "[traffic]") {
   spec.components = {base, crowd};
   RateFunction f(spec, 1);
   CHECK(f.rate(50) == 10);
-  CHECK(f.rate(105) == Approx(30));   // halfway up the ramp: 1 + 4 * 0.5
-  CHECK(f.rate(120) == Approx(50));   // at the peak
+  CHECK(f.rate(105) == Approx(30));                             // halfway up the ramp: 1 + 4 * 0.5
+  CHECK(f.rate(120) == Approx(50));                             // at the peak
   CHECK(f.rate(140) == Approx(10 * (1 + 4 * std::exp(-1.0))));  // one decay constant after the peak ends
 
   TrafficSpec d;
@@ -180,7 +180,8 @@ TEST_CASE("trace replay: scale, offset, speed-up and looping", "[traffic]") {
   CHECK(f.rate(60) == 20);  // the 120 s span looped: trace t = 60 again
 }
 
-TEST_CASE("Poisson arrivals: the count matches the integrated rate, and an empty bin gets none", "[traffic]") {
+TEST_CASE("Poisson arrivals: the count matches the integrated rate, and an empty bin gets none",
+          "[traffic]") {
   TrafficSpec spec;
   TrafficComponent c;
   c.kind = TrafficComponent::Kind::trace;

@@ -80,7 +80,8 @@ TEST_CASE("monitoring: controllers see lagged scrapes averaged over the window",
   m.observe(90, obs);
   CHECK(obs.services[0].arrival_rps == Approx(30));
   CHECK(obs.services[0].cpu_utilization == Approx(1.0));
-  CHECK(obs.services[0].latency_p95_s == Approx(0.4 + 0.95 * 0.1));  // latencies of the scrapes at 60 and 75 s
+  CHECK(obs.services[0].latency_p95_s ==
+        Approx(0.4 + 0.95 * 0.1));  // latencies of the scrapes at 60 and 75 s
   // Before anything is visible, metrics are marked invalid.
   MonitoringPipeline early(spec, {false});
   Scrape s0;

@@ -1,6 +1,6 @@
 // The scenario reader: defaults, runs with overrides, --set, and errors that name file, line and key.
-#include <catch2/catch.hpp>
 #include <unistd.h>
+#include <catch2/catch.hpp>
 
 #include <fstream>
 
