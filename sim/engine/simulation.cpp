@@ -200,6 +200,7 @@ class Simulation {
   void on_root_arrival(double t);
   uint32_t new_request(int service, double t, double root_arrival, uint32_t parent);
   void dispatch(uint32_t r, double t);
+  void admit(uint32_t r, int id, double t);
   int route(int s);
   void start_request(uint32_t r, int inst, double t);
   void on_exec_done(uint32_t r, bool ok, double t);
@@ -677,8 +678,14 @@ void Simulation::dispatch(uint32_t r, double t) {
     finish_request(r, t);
     return;
   }
+  admit(r, id, t);
+}
+
+// A request reaches an instance: a free worker takes it, or it waits in the queue, or the full queue rejects
+// it.
+void Simulation::admit(uint32_t r, int id, double t) {
   Instance& in = instances_[id];
-  Service& sv = services_[s];
+  Service& sv = services_[in.service];
   requests_[r].instance = id;
   if (in.busy < sv.spec->workers) {
     start_request(r, id, t);
@@ -877,24 +884,11 @@ void Simulation::on_completion(const sg::Activity& a) {
       graveyard_.push_back(std::move(q.comm));
       int target = q.instance;
       q.instance = -1;
-      Service& sv = services_[q.service];
       // The callee was chosen when the call left; if it stopped taking requests meanwhile, route again.
-      if (target >= 0 && is_ready(instances_[target].state)) {
-        Instance& in = instances_[target];
-        q.instance = target;
-        if (in.busy < sv.spec->workers) {
-          start_request(index, target, t);
-        } else if (static_cast<int>(in.queue.size()) < sv.spec->queue_limit) {
-          in.queue.push_back(index);
-          sv.queued += 1;
-        } else {
-          q.instance = -1;
-          q.failed = true;
-          finish_request(index, t);
-        }
-      } else {
+      if (target >= 0 && is_ready(instances_[target].state))
+        admit(index, target, t);
+      else
         dispatch(index, t);
-      }
       break;
     }
     case Tag::reply_comm: {
