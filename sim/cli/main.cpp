@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include "autoscale_version.hpp"
 #include "sim/cli/runner.hpp"
 #include "sim/core/error.hpp"
 

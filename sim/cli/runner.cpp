@@ -2,6 +2,7 @@
 // simulated in a child process of its own (several at once with --jobs) and writes a single-run file; the
 // parent assembles the result file from them and reports from what it wrote.
 #include "sim/cli/runner.hpp"
+#include "autoscale_version.hpp"
 
 #include <sys/mman.h>
 #include <sys/wait.h>
@@ -21,10 +22,6 @@
 #include "results/hdf5_store.hpp"
 #include "sim/core/error.hpp"
 #include "sim/engine/simulation.hpp"
-
-#ifndef AUTOSCALE_VERSION
-#define AUTOSCALE_VERSION "unknown"
-#endif
 
 namespace autoscale {
 
