@@ -6,7 +6,9 @@
 
 #include <sys/mman.h>
 #include <sys/wait.h>
+
 #include <unistd.h>
+#include <csignal>
 
 #include <atomic>
 #include <chrono>
@@ -121,6 +123,11 @@ void draw_progress(const Scenario& sc, const SharedProgress& p, double elapsed_s
   std::fflush(stderr);
 }
 
+volatile std::sig_atomic_t g_interrupted = 0;
+void on_interrupt(int) {
+  g_interrupted = 1;
+}
+
 }  // namespace
 
 int cmd_validate(const std::string& scenario, const LoadOptions& load) {
@@ -161,12 +168,28 @@ int cmd_run(const RunArgs& args) {
   for (size_t i = 0; i < sc.runs.size(); ++i) files.push_back(tmpdir + "/run-" + std::to_string(i) + ".h5");
   std::cout.flush();
   std::fflush(stderr);
+  // Ctrl-C or a kill: stop the children and leave nothing behind (the Cleanup above removes their files).
+  struct sigaction sa {};
+  sa.sa_handler = on_interrupt;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+  auto stop_children = [&] {
+    for (pid_t& p : pids)
+      if (p > 0) {
+        kill(p, SIGTERM);
+        waitpid(p, nullptr, 0);
+        p = -1;
+      }
+  };
   while (done < sc.runs.size()) {
     while (running < static_cast<size_t>(jobs) && next < sc.runs.size() && worst == 0) {
       size_t i = next++;
       pid_t pid = fork();
       if (pid < 0) throw std::runtime_error("fork failed");
       if (pid == 0) {
+        signal(SIGINT, SIG_DFL);
+        signal(SIGTERM, SIG_DFL);
         int code = 0;
         try {
           SimulationOptions so;
@@ -192,13 +215,24 @@ int cmd_run(const RunArgs& args) {
     if (running == 0) break;
     int status = 0;
     pid_t pid = waitpid(-1, &status, show_progress ? WNOHANG : 0);
+    if (g_interrupted) {
+      stop_children();
+      std::fprintf(stderr, "\ninterrupted: no result written\n");
+      return 130;
+    }
     if (pid > 0) {
       --running;
       ++done;
+      for (pid_t& p : pids)
+        if (p == pid) p = -1;
       int code = WIFEXITED(status) ? WEXITSTATUS(status) : 3;
       if (!WIFEXITED(status))
         std::fprintf(stderr, "error: a run's process ended abnormally (signal %d)\n", WTERMSIG(status));
       if (code != 0 && (worst == 0 || code == 2)) worst = code;
+      if (worst != 0) {  // one run failed: the result could not be complete, stop the others
+        stop_children();
+        break;
+      }
     } else if (show_progress) {
       auto now = std::chrono::steady_clock::now();
       if (std::chrono::duration<double>(now - t0).count() > 1.0 &&

@@ -149,7 +149,11 @@ class Reader : public Params {
     for (size_t i = 0; i < a->size(); ++i) {
       const toml::table* t = (*a)[i].as_table();
       if (!t) fail(key, "expected an array of tables ([[" + field(key) + "]]), found " + type_name((*a)[i]));
-      out.emplace_back(*t, file_, field(key) + "[" + std::to_string(i) + "]");
+      // Named elements are addressed by name, as --set and [[run]] overrides address them
+      // (services.web.workers).
+      auto name = t->get_as<std::string>("name");
+      std::string element = name && !name->get().empty() ? name->get() : std::to_string(i);
+      out.emplace_back(*t, file_, field(key) + "." + element);
     }
     return out;
   }
@@ -608,7 +612,7 @@ Scenario load_scenario(const std::string& path, const LoadOptions& opts) {
     std::string name = default_name;
     if (!runs.empty()) {
       toml::table* rt = t["run"].as_array()->get(k)->as_table();
-      Reader rr(*rt, path, "run[" + std::to_string(k) + "]");
+      Reader rr(*rt, path, "run." + std::to_string(k));
       name = rr.string("name", std::nullopt);
       if (!names.insert(name).second) rr.fail("name", "duplicate run name '" + name + "'");
       toml::table over = std::move(*rt);

@@ -36,7 +36,7 @@ expect "unknown key" "$T/unknown.toml" "unknown.toml:$line" "scrape_intervall_s"
 # Wrong type.
 sed 's|^workers = 4|workers = "four"|' "$base" >"$T/type.toml"
 line=$(grep -n 'workers = "four"' "$T/type.toml" | cut -d: -f1)
-expect "wrong type" "$T/type.toml" "type.toml:$line" "services\[0\]\.workers" "expected an integer"
+expect "wrong type" "$T/type.toml" "type.toml:$line" "services\.api\.workers" "expected an integer"
 
 # Negative duration.
 sed 's|^launch_s = 5|launch_s = -5|' "$base" >"$T/neg.toml"

@@ -119,7 +119,7 @@ TEST_CASE("errors name the file, the line and the key", "[scenario]") {
   CHECK(std::string(e.what()).find("did you mean 'workers'") != std::string::npos);
 
   e = error_of(std::string(kBase) + "[[expect]]\nmetric = \"sla_violations\"\nop = \"<\"\nvalue = 1\n");
-  CHECK(e.field() == "expect[0].metric");
+  CHECK(e.field() == "expect.0.metric");
   CHECK(std::string(e.what()).find("sla_violation_fraction") != std::string::npos);
 
   std::string cyc = std::string(kBase) + "[[edges]]\nfrom = \"db\"\nto = \"web\"\n";
@@ -134,5 +134,5 @@ TEST_CASE("errors name the file, the line and the key", "[scenario]") {
   std::string dist = kBase;
   dist.replace(dist.find("workers = 4"), 11, "workers = 4\nwork_cpu_s = { dist = \"lognormal\", mean = 0 }");
   e = error_of(dist);
-  CHECK(e.field() == "services[0].work_cpu_s.mean");
+  CHECK(e.field() == "services.web.work_cpu_s.mean");
 }
