@@ -75,6 +75,7 @@ struct Node {
   double price_per_s = 0;
   double billed_from = -1;   // < 0: not billed yet
   double billed_until = -1;  // < 0: still running
+  int comms_in_flight = 0;   // messages from or to this node: its VM is destroyed only when none is left
   bool dedicated = false;
 };
 
@@ -114,7 +115,8 @@ struct Request {
   bool during_scaling = false;
   bool live = false;
   sg::ExecPtr exec;
-  sg::CommPtr comm;  // the call to this request's service, then its reply to the caller
+  sg::CommPtr comm;            // the call to this request's service, then its reply to the caller
+  int comm_nodes[2] = {0, 0};  // the nodes it connects
 };
 
 struct Service {
@@ -177,7 +179,8 @@ class Simulation {
     return v;
   }
   void build_platform();
-  int find_host(const InstanceType& type) const;  // first host with room for a VM of this type, or -1
+  int find_host(const InstanceType& type) const;
+  void destroy_idle_vms();  // first host with room for a VM of this type, or -1
   int create_node(int pool, int host, const std::string& name);
   void schedule(double t, Event::Type type, int instance = -1, uint32_t epoch = 0) {
     events_.push(Event{t, seq_++, type, instance, epoch});
@@ -207,6 +210,8 @@ class Simulation {
   void issue_calls(uint32_t r, double t);
   void finish_request(uint32_t r, double t);
   void child_done(uint32_t parent, uint32_t parent_gen, bool failed, double t);
+  void send(uint32_t r, int from_node, int to_node, Tag tag);
+  void landed(uint32_t r);
   void release_worker(int inst, double t);
   void free_request(uint32_t r);
   void on_completion(const sg::Activity& a);
@@ -244,7 +249,7 @@ class Simulation {
   std::vector<uint32_t> free_requests_;
   std::vector<sg::ActivityPtr> graveyard_;  // released after run_until returns (never inside the callback)
   std::vector<std::pair<double, int>> drained_;  // instances whose drain finished inside a callback
-  std::vector<sg::VirtualMachine*> vms_to_destroy_;
+  std::vector<int> vms_to_destroy_;              // nodes
   std::priority_queue<Event, std::vector<Event>, std::greater<Event>> events_;
   uint64_t seq_ = 0;
   double now_ = 0;
@@ -291,6 +296,19 @@ void Simulation::build_platform() {
       nodes_[create_node(static_cast<int>(p), host, pool.name + "-" + std::to_string(k))].billed_from = 0;
     }
   }
+}
+
+void Simulation::destroy_idle_vms() {
+  std::vector<int> keep;
+  for (int n : vms_to_destroy_) {
+    if (nodes_[n].comms_in_flight > 0) {
+      keep.push_back(n);
+      continue;
+    }
+    nodes_[n].vm->destroy();
+    nodes_[n].vm = nullptr;
+  }
+  vms_to_destroy_.swap(keep);
 }
 
 int Simulation::find_host(const InstanceType& type) const {
@@ -590,8 +608,8 @@ void Simulation::terminate(int id, double t) {
       services_[in.service].cost_usd += c;
       host_free_cores_[n.host] += n.vcpu;
       host_free_mem_[n.host] += n.memory_gib;
-      vms_to_destroy_.push_back(n.vm);  // after SimGrid has retired the activities cancelled above
-      n.vm = nullptr;
+      vms_to_destroy_.push_back(
+          in.node);  // once SimGrid has retired its activities and no message is in flight
     } else {
       n.cpu_free += spec.cpu_request;
       n.mem_free += spec.memory_request_gib;
@@ -761,13 +779,8 @@ void Simulation::issue_calls(uint32_t r, double t) {
         continue;
       }
       // The call crosses the network from the caller's node to the callee's.
-      Request& q = requests_[child];
-      q.comm = sg::Comm::sendto_init(nodes_[instances_[requests_[r].instance].node].vm,
-                                     nodes_[instances_[target].node].vm);
-      q.comm->set_payload_size(kMessageBytes);
-      q.comm->set_data(make_tag(Tag::call_comm, child));
-      q.instance = target;
-      q.comm->start();
+      requests_[child].instance = target;
+      send(child, instances_[requests_[r].instance].node, instances_[target].node, Tag::call_comm);
     }
   }
   if (requests_[r].pending_children == 0) {
@@ -814,16 +827,31 @@ void Simulation::finish_request(uint32_t r, double t) {
       // The reply crosses the network back to the caller; the slot is freed when it lands.
       q.running = false;
       q.instance = -1;
-      q.comm =
-          sg::Comm::sendto_init(nodes_[instances_[from].node].vm, nodes_[instances_[p.instance].node].vm);
-      q.comm->set_payload_size(kMessageBytes);
-      q.comm->set_data(make_tag(Tag::reply_comm, r));
-      q.comm->start();
+      send(r, instances_[from].node, instances_[p.instance].node, Tag::reply_comm);
       return;
     }
     child_done(parent, pgen, failed, t);
   }
   free_request(r);
+}
+
+// A message of request r between two nodes (a call or its reply), as a SimGrid communication.
+void Simulation::send(uint32_t r, int from_node, int to_node, Tag tag) {
+  Request& q = requests_[r];
+  q.comm = sg::Comm::sendto_init(nodes_[from_node].vm, nodes_[to_node].vm);
+  q.comm->set_payload_size(kMessageBytes);
+  q.comm->set_data(make_tag(tag, r));
+  q.comm_nodes[0] = from_node;
+  q.comm_nodes[1] = to_node;
+  ++nodes_[from_node].comms_in_flight;
+  ++nodes_[to_node].comms_in_flight;
+  q.comm->start();
+}
+
+void Simulation::landed(uint32_t r) {
+  Request& q = requests_[r];
+  graveyard_.push_back(std::move(q.comm));
+  for (int n : q.comm_nodes) --nodes_[n].comms_in_flight;
 }
 
 void Simulation::child_done(uint32_t parent, uint32_t parent_gen, bool failed, double t) {
@@ -880,8 +908,8 @@ void Simulation::on_completion(const sg::Activity& a) {
       break;
     }
     case Tag::call_comm: {
+      landed(index);
       Request& q = requests_[index];
-      graveyard_.push_back(std::move(q.comm));
       int target = q.instance;
       q.instance = -1;
       // The callee was chosen when the call left; if it stopped taking requests meanwhile, route again.
@@ -892,6 +920,7 @@ void Simulation::on_completion(const sg::Activity& a) {
       break;
     }
     case Tag::reply_comm: {
+      landed(index);
       Request& q = requests_[index];
       child_done(q.parent, q.parent_gen, false, t);
       free_request(index);
@@ -1067,8 +1096,7 @@ RunResult Simulation::run() {
     if (t_next > end) break;
     engine.run_until(t_next);
     graveyard_.clear();
-    for (auto* vm : vms_to_destroy_) vm->destroy();
-    vms_to_destroy_.clear();
+    if (!vms_to_destroy_.empty()) destroy_idle_vms();
     now_ = t_next;
     if (!drained_.empty()) {
       auto drained = std::move(drained_);
@@ -1131,6 +1159,7 @@ RunResult Simulation::run() {
     }
   engine.run_until(end);  // lets SimGrid retire the cancelled activities while its models still exist
   requests_.clear();
+  for (auto& in : instances_) in.init_exec = nullptr;
   graveyard_.clear();
   return out;
 }

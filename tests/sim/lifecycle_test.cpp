@@ -117,3 +117,27 @@ TEST_CASE("conservation: arrivals = completed + failed + in flight at the end", 
   CHECK(total ==
         metric(r, "requests_completed") + metric(r, "requests_failed") + metric(r, "requests_in_flight_end"));
 }
+
+TEST_CASE("terminating a caller while its downstream calls are in flight fails them cleanly", "[sim][lifecycle]") {
+  // web -> db, slow database: when web scales in with a short drain timeout, its requests still wait on db replies,
+  // and those replies arrive for callers that are gone.
+  RunSpec run = scaled_queue(3, 1, 20);
+  run.duration_s = 200;
+  ServiceSpec db = run.services[0];
+  db.name = "db";
+  db.work_cpu_s = Distribution::constant(3);
+  db.workers = 50;
+  db.initial_instances = db.min_instances = db.max_instances = 1;
+  run.services.push_back(db);
+  run.services[0].drain_timeout_s = 0.5;
+  run.edges = {{"svc", "db", 1.0, 2, 0}};
+  run.traffic.components[0].rate_rps = 5;
+  RunResult r = run_simulation(run, {});
+  long total = metric(r, "requests_total");
+  CHECK(total > 800);
+  CHECK(metric(r, "requests_failed") > 0);  // the callers that were terminated
+  CHECK(metric(r, "requests_completed") > 0);
+  CHECK(total == metric(r, "requests_completed") + metric(r, "requests_failed") + metric(r, "requests_in_flight_end"));
+  // Latency of a completed request: its own work plus two parallel 3-second database calls, at least.
+  CHECK(find_metric(r.summary, "latency_p50_s")->value >= 3.0);
+}
