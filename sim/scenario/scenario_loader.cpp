@@ -403,7 +403,8 @@ TrafficComponent read_source(Reader r, size_t index, const std::string& file) {
   return c;
 }
 
-ServiceSpec read_service(Reader r, const std::vector<NodePool>& pools) {
+ServiceSpec read_service(Reader r, const RunSpec& run) {
+  const std::vector<NodePool>& pools = run.node_pools;
   ServiceSpec s;
   s.name = r.string("name", std::nullopt);
   std::vector<std::string> pool_names;
@@ -414,6 +415,15 @@ ServiceSpec read_service(Reader r, const std::vector<NodePool>& pools) {
   s.queue_limit = r.count("queue_limit", s.queue_limit, 0);
   s.cpu_request = r.positive("cpu_request", s.cpu_request, "a number of cores");
   s.memory_request_gib = r.nonneg("memory_request_gib", s.memory_request_gib, "a memory size");
+  const NodePool& pool = run.node_pool(s.node_pool);
+  const InstanceType& node_type = run.instance_type(pool.instance_type);
+  if (!pool.dedicated && s.cpu_request > node_type.vcpu)
+    r.fail("cpu_request", "expected at most the " + std::to_string(node_type.vcpu) + " vCPU of a " +
+                              pool.instance_type + " node (pool " + pool.name +
+                              "): no node could ever take this pod");
+  if (!pool.dedicated && s.memory_request_gib > node_type.memory_gib)
+    r.fail("memory_request_gib",
+           "expected at most the node memory of " + pool.instance_type + " (pool " + pool.name + ")");
   s.min_instances = r.count("min_instances", s.min_instances, 0);
   s.max_instances = r.count("max_instances", std::max(s.max_instances, s.min_instances), 0);
   if (s.max_instances < s.min_instances) r.fail("max_instances", "expected max_instances >= min_instances");
@@ -501,6 +511,10 @@ RunSpec read_run(const std::shared_ptr<toml::table>& doc, const std::string& fil
     cluster.fail("instance_types", "expected at least one [cluster.instance_types.<name>] table");
   std::vector<std::string> type_names;
   for (const auto& it : run.instance_types) type_names.push_back(it.name);
+  // Fixed pools are placed first-fit on the hosts at time 0, as the engine will: check now that they fit.
+  std::vector<double> free_cores(static_cast<size_t>(run.hosts.count),
+                                 run.hosts.cores * run.hosts.cpu_overcommit);
+  std::vector<double> free_mem(static_cast<size_t>(run.hosts.count), run.hosts.memory_gib);
   for (Reader& pr : cluster.tables("node_pools")) {
     NodePool p;
     p.name = pr.string("name", std::nullopt);
@@ -513,16 +527,29 @@ RunSpec read_run(const std::shared_ptr<toml::table>& doc, const std::string& fil
     if (!p.dedicated && p.nodes < 1)
       pr.fail("nodes", "expected a node count >= 1 for a fixed pool (dedicated = false)");
     p.min_billed_s = pr.nonneg("min_billed_s", p.min_billed_s);
-    pr.finish();
     for (const auto& q : run.node_pools)
       if (q.name == p.name) pr.fail("name", "duplicate node pool name '" + p.name + "'");
+    const InstanceType& type = run.instance_type(p.instance_type);
+    for (int k = 0; k < (p.dedicated ? 0 : p.nodes); ++k) {
+      size_t h = 0;
+      while (h < free_cores.size() &&
+             (free_cores[h] + 1e-9 < type.vcpu || free_mem[h] + 1e-9 < type.memory_gib))
+        ++h;
+      if (h == free_cores.size())
+        pr.fail("nodes",
+                "the hosts have room for only " + std::to_string(k) + " node(s) of " + p.instance_type +
+                    " after the pools before; expected fewer nodes, or more or bigger cluster.hosts");
+      free_cores[h] -= type.vcpu;
+      free_mem[h] -= type.memory_gib;
+    }
+    pr.finish();
     run.node_pools.push_back(p);
   }
   if (run.node_pools.empty()) cluster.fail("node_pools", "expected at least one [[cluster.node_pools]]");
   cluster.finish();
 
   for (Reader& sr : r.tables("services")) {
-    ServiceSpec s = read_service(sr, run.node_pools);
+    ServiceSpec s = read_service(sr, run);
     for (const auto& q : run.services)
       if (q.name == s.name) sr.fail("name", "duplicate service name '" + s.name + "'");
     run.services.push_back(s);

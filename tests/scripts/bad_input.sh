@@ -78,6 +78,15 @@ expect "empty trace" "$T/empty.toml" "empty.csv" "no data rows"
 with_trace "$T/void.csv" >"$T/void.toml"
 expect "empty trace file" "$T/void.toml" "void.csv:1" "empty trace file"
 
+# Capacity that can never exist: a fixed pool larger than the hosts, a pod larger than its nodes.
+k8s="$SRC/scenarios/flash_crowd.toml"
+sed 's|^nodes = 10|nodes = 30|' "$k8s" >"$T/pool.toml"
+line=$(grep -n '^nodes = 30' "$T/pool.toml" | cut -d: -f1)
+expect "fixed pool larger than the hosts" "$T/pool.toml" "pool.toml:$line" "node_pools\.workers\.nodes" "room for only 16"
+sed 's|^cpu_request = 1.0|cpu_request = 9|' "$k8s" >"$T/pod.toml"
+line=$(grep -n '^cpu_request = 9' "$T/pod.toml" | cut -d: -f1)
+expect "pod larger than its nodes" "$T/pod.toml" "pod.toml:$line" "services\.frontend\.cpu_request" "at most the 8 vCPU"
+
 # Bad --set and bad CLI flags.
 "$AS" run "$base" --set services.nosuch.workers=3 --out "$T/out.h5" --quiet >"$T/msg" 2>&1
 rc=$?
