@@ -134,7 +134,7 @@ struct TrafficSpec {
 
 struct MonitoringSpec {
   double scrape_interval_s = 15;
-  double lag_s = 0;      // a sample becomes visible to controllers this long after it was taken
+  double lag_s = 15;     // a sample becomes visible to controllers this long after it was taken
   double window_s = 60;  // controllers see averages over this window of visible samples
 };
 
