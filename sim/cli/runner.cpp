@@ -152,7 +152,7 @@ int cmd_run(const RunArgs& args) {
   fs::create_directories(tmpdir, ec);
   if (ec)
     throw InputError(
-        "--out", 0, "--out",
+        "command line", 0, "--out",
         "cannot write next to '" + out + "': " + ec.message() + " (expected a writable directory)");
   struct Cleanup {
     std::string dir;
