@@ -238,7 +238,7 @@ class Simulation {
   ServiceGraph graph_;
   ArrivalProcess arrivals_;
   MonitoringPipeline monitoring_;
-  std::unique_ptr<Controller> controller_;
+  std::shared_ptr<Controller> controller_;
   std::vector<Service> services_;
   std::vector<Instance> instances_;
   std::vector<Node> nodes_;
@@ -1061,7 +1061,8 @@ RunResult Simulation::run() {
 
   ControllerContext ctx;
   for (const auto& s : run_.services) ctx.services.push_back(s.name);
-  controller_ = make_controller(run_.controller.kind, *run_.controller.params, ctx);
+  controller_ = opts_.controller ? opts_.controller
+                                 : make_controller(run_.controller.kind, *run_.controller.params, ctx);
 
   result_.name = run_.name;
   result_.config_toml = run_.config_toml;

@@ -3,6 +3,7 @@
 #include <functional>
 #include <string>
 
+#include "controllers/controller.hpp"
 #include "sim/core/metrics.hpp"
 #include "sim/core/scenario.hpp"
 
@@ -11,6 +12,8 @@ namespace autoscale {
 struct SimulationOptions {
   std::string file;                               // scenario file, for error messages
   std::function<void(double fraction)> progress;  // called now and then with simulated time / duration
+  // A controller supplied by the embedding program (tests, training loops) instead of the scenario's.
+  std::shared_ptr<Controller> controller;
 };
 
 RunResult run_simulation(const RunSpec& run, const SimulationOptions& opts);

@@ -118,9 +118,10 @@ TEST_CASE("conservation: arrivals = completed + failed + in flight at the end", 
         metric(r, "requests_completed") + metric(r, "requests_failed") + metric(r, "requests_in_flight_end"));
 }
 
-TEST_CASE("terminating a caller while its downstream calls are in flight fails them cleanly", "[sim][lifecycle]") {
-  // web -> db, slow database: when web scales in with a short drain timeout, its requests still wait on db replies,
-  // and those replies arrive for callers that are gone.
+TEST_CASE("terminating a caller while its downstream calls are in flight fails them cleanly",
+          "[sim][lifecycle]") {
+  // web -> db, slow database: when web scales in with a short drain timeout, its requests still wait on db
+  // replies, and those replies arrive for callers that are gone.
   RunSpec run = scaled_queue(3, 1, 20);
   run.duration_s = 200;
   ServiceSpec db = run.services[0];
@@ -137,7 +138,66 @@ TEST_CASE("terminating a caller while its downstream calls are in flight fails t
   CHECK(total > 800);
   CHECK(metric(r, "requests_failed") > 0);  // the callers that were terminated
   CHECK(metric(r, "requests_completed") > 0);
-  CHECK(total == metric(r, "requests_completed") + metric(r, "requests_failed") + metric(r, "requests_in_flight_end"));
+  CHECK(total ==
+        metric(r, "requests_completed") + metric(r, "requests_failed") + metric(r, "requests_in_flight_end"));
   // Latency of a completed request: its own work plus two parallel 3-second database calls, at least.
   CHECK(find_metric(r.summary, "latency_p50_s")->value >= 3.0);
+}
+
+namespace {
+// Orders given desired counts at given times (a controller scripted by the test).
+class Script : public Controller {
+ public:
+  explicit Script(std::map<double, int> plan) : plan_(std::move(plan)) {}
+  Decision decide(const Observation& obs) override {
+    Decision d;
+    auto it = plan_.find(obs.time_s);
+    if (it != plan_.end()) d.services.push_back({"svc", it->second, "", 0, "script"});
+    return d;
+  }
+  double interval_s() const override { return 0.5; }
+
+ private:
+  std::map<double, int> plan_;
+};
+
+RunResult run_script(std::map<double, int> plan) {
+  QueuePreset p;
+  p.instances = 1;
+  p.duration_s = 120;
+  p.arrival_rps = 0;
+  RunSpec run = single_queue(p);
+  run.services[0].max_instances = 3;
+  run.instance_types[0].price_per_hour_usd = 3.6;  // 0.001 USD per second
+  StartupSpec& s = run.services[0].startup;
+  s.launch_s = Distribution::constant(2);
+  s.provision_s = Distribution::constant(5);
+  s.boot_s = Distribution::constant(8);
+  s.readiness_period_s = 1;
+  SimulationOptions o;
+  o.controller = std::make_shared<Script>(std::move(plan));
+  return run_simulation(run, o);
+}
+}  // namespace
+
+TEST_CASE("billing: per second from boot, with the one-minute minimum", "[sim][billing]") {
+  // Instance 0 runs all 120 s. Instance 1: launched at 10, boots at 17 (billing starts), scaled in at 40 with
+  // no request in flight: 23 s billed as the 60 s minimum. Cost 0.001 USD/s x (120 + 60).
+  RunResult r = run_script({{10, 2}, {40, 1}});
+  CHECK(find_metric(r.summary, "cost_usd")->value == Approx(0.180));
+  CHECK(find_metric(r.summary, "instance_seconds")->value == Approx(120 + 30));
+  CHECK(r.cost_usd.back() == Approx(0.180));
+  CHECK(r.services[0].cost_usd.back() == Approx(0.180));
+  CHECK(metric(r, "scaling_actions") == 2);
+  CHECK(metric(r, "scaling_reversals") == 1);
+}
+
+TEST_CASE("billing: a launch aborted before boot costs nothing", "[sim][billing]") {
+  // Instance 1 is still provisioning (12 < 17) when the count goes back to 1: terminated unbilled.
+  RunResult r = run_script({{10, 2}, {12.5, 1}});
+  CHECK(find_metric(r.summary, "cost_usd")->value == Approx(0.120));
+  CHECK(find_metric(r.summary, "instance_seconds")->value == Approx(120 + 2.5));
+  std::vector<std::pair<double, std::string>> expected = {
+      {10, "launching"}, {12, "provisioning"}, {12.5, "terminated"}};
+  CHECK(timeline(r, 1) == expected);
 }
