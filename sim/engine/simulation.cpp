@@ -186,8 +186,8 @@ class Simulation {
     events_.push(Event{t, seq_++, type, instance, epoch});
   }
   // Lifecycle
-  void set_desired(int s, int n);
-  void reconcile(int s);
+  void set_desired(int s, int n, bool initial = false);
+  void reconcile(int s, bool initial = false);
   void launch(int s, bool ready_now = false);
   void enter(int id, State st);
   void on_phase_end(int id, uint32_t epoch);
@@ -261,7 +261,6 @@ class Simulation {
   double instance_seconds_closed_ = 0;
   double closed_node_cost_ = 0;
   RunResult result_;
-  uint32_t next_instance_id_ = 0;
 };
 
 void Simulation::build_platform() {
@@ -339,19 +338,20 @@ int Simulation::create_node(int pool, int host, const std::string& name) {
 
 // ---------------------------------------------------------------- lifecycle
 
-void Simulation::set_desired(int s, int n) {
+void Simulation::set_desired(int s, int n, bool initial) {
   services_[s].desired = n;
-  reconcile(s);
+  reconcile(s, initial);
 }
 
-void Simulation::reconcile(int s) {
+// `initial`: the fleet at time 0, in service at once.
+void Simulation::reconcile(int s, bool initial) {
   Service& sv = services_[s];
   int active = 0;
   for (int id : sv.instances) {
     State st = instances_[id].state;
     if (st != State::draining && st != State::terminated) ++active;
   }
-  for (; active < sv.desired; ++active) launch(s, now_ == 0);
+  for (; active < sv.desired; ++active) launch(s, initial);
   if (active <= sv.desired) return;
   int excess = active - sv.desired;
   // Abort launches first (newest first): pending, then starting; then drain ready instances by the victim
@@ -403,7 +403,6 @@ void Simulation::launch(int s, bool ready_now) {
   in.phases_s[2] = st.boot_s.sample(sv.startup_rng);
   in.phases_s[3] = st.init_s.sample(sv.startup_rng);
   sv.instances.push_back(id);
-  ++next_instance_id_;
   ++sv.state_count[static_cast<int>(State::launching)];
   ++scaling_in_progress_;
   if (ready_now && place(id, false)) {
@@ -1083,7 +1082,7 @@ RunResult Simulation::run() {
   take_scrape(0);
   for (size_t s = 0; s < services_.size(); ++s) {
     services_[s].desired_history.push_back(run_.services[s].initial_instances);
-    set_desired(static_cast<int>(s), run_.services[s].initial_instances);
+    set_desired(static_cast<int>(s), run_.services[s].initial_instances, true);
   }
   const double end = run_.duration_s;
   schedule(run_.monitoring.scrape_interval_s, Event::scrape);
@@ -1098,7 +1097,9 @@ RunResult Simulation::run() {
     engine.run_until(t_next);
     graveyard_.clear();
     if (!vms_to_destroy_.empty()) destroy_idle_vms();
-    now_ = t_next;
+    // An event scheduled from a completion callback may fall before the date run_until() just reached: it is
+    // then handled at that date, so that time never runs backwards.
+    now_ = std::max(now_, t_next);
     if (!drained_.empty()) {
       auto drained = std::move(drained_);
       drained_.clear();
