@@ -16,6 +16,12 @@ int main(int argc, char** argv) {
       "pluggable controllers, HDF5 results)",
       "autoscale"};
   app.require_subcommand(1);
+  app.footer(
+      "Exit status: 0 success; 1 an [[expect]] assertion failed; 2 bad input (scenario, trace, result file "
+      "or flag: "
+      "the message names file, line and key); 3 internal error.\nScenario reference: README.md; result "
+      "files: "
+      "results/SCHEMA.md.");
   app.set_version_flag("--version", AUTOSCALE_VERSION);
 
   RunArgs run;
@@ -37,10 +43,11 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--jobs", run.jobs, "Runs simulated in parallel (default: one per core)")
       ->check(CLI::PositiveNumber);
 
-  std::string vfile;
+  std::vector<std::string> vfiles;
   std::vector<std::string> vset;
-  auto* val_cmd = app.add_subcommand("validate", "Check a scenario file (and its traces) without running it");
-  val_cmd->add_option("scenario", vfile, "Scenario TOML file")->required();
+  auto* val_cmd =
+      app.add_subcommand("validate", "Check scenario files (and their traces) without running them");
+  val_cmd->add_option("scenarios", vfiles, "Scenario TOML files")->required();
   val_cmd->add_option("--set", vset, "Override a scenario key: dotted.key=value; repeatable")
       ->allow_extra_args(false)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
@@ -88,7 +95,16 @@ int main(int argc, char** argv) {
     if (*val_cmd) {
       LoadOptions lo;
       lo.set = vset;
-      return cmd_validate(vfile, lo);
+      int status = 0;
+      for (const auto& f : vfiles) {  // every file is checked; each bad one is reported
+        try {
+          cmd_validate(f, lo);
+        } catch (const InputError& e) {
+          std::fprintf(stderr, "error: %s\n", e.what());
+          status = 2;
+        }
+      }
+      return status;
     }
     if (*insp_cmd) return cmd_inspect(ifile, ijson);
     if (*bench_engine) return cmd_bench_engine(bjson, bduration, brounds, bjson || bquiet);
