@@ -85,7 +85,6 @@ struct Instance {
   State state = State::launching;
   uint32_t epoch = 0;  // bumped on every transition: a scheduled phase end for an older epoch is stale
   double launched_at = 0;
-  double ended_at = -1;
   double phases_s[4] = {0, 0, 0, 0};  // launch, provision, boot, init (drawn at launch, in this order)
   double boot_end = 0;
   double init_end_timer = -1;  // init wall time elapsed
@@ -130,7 +129,7 @@ struct Service {
   size_t rr_next = 0;
   int state_count[kStates] = {};
   double work_flops_mean = 0;
-  double capacity_rps = 0;  // per full instance at 100 % of usable cores
+  double usable_cores = 0;  // per instance, in cores of reference speed: min(workers, cores) x speed ratio
   // Integrals over ready instances (cumulative), for utilization.
   double busy_level = 0, cap_level = 0;
   double busy_core_s = 0, capacity_core_s = 0, level_since = 0;
@@ -595,7 +594,6 @@ void Simulation::terminate(int id, double t) {
     change_execs(id, -1, t);
   }
   enter(id, State::terminated);
-  in.ended_at = t;
   instance_seconds_closed_ += t - in.launched_at;
   if (in.node >= 0) {
     Node& n = nodes_[in.node];
@@ -1021,10 +1019,9 @@ void Simulation::record(double t) {
     double cap = sv.capacity_core_s - sv.rec_cap0;
     o.utilization.push_back(cap > 0 ? (sv.busy_core_s - sv.rec_busy0) / cap : 0);
     o.queue_depth.push_back(sv.queued);
-    double offered_cores = sv.rec_arrivals / dt * sv.work_flops_mean / ref_flops_;
-    double per_instance =
-        sv.capacity_rps * sv.work_flops_mean / ref_flops_ * run_.metrics.reference_utilization;
-    o.needed_instances.push_back(per_instance > 0 ? std::ceil(offered_cores / per_instance - 1e-9) : 0);
+    double offered_cores = sv.rec_arrivals / dt * sv.work_flops_mean / ref_flops_;  // at reference speed
+    double per_instance = sv.usable_cores * run_.metrics.reference_utilization;
+    o.needed_instances.push_back(std::ceil(offered_cores / per_instance - 1e-9));
     int starting = 0;
     for (int st = 0; st < kStates; ++st)
       if (is_starting(static_cast<State>(st))) starting += sv.state_count[st];
@@ -1072,10 +1069,8 @@ RunResult Simulation::run() {
     sv.work_flops_mean = s.work_cpu_s.expected() * ref_flops_;
     const NodePool& pool = run_.node_pool(s.node_pool);
     double cores = pool.dedicated ? run_.instance_type(pool.instance_type).vcpu : s.cpu_request;
-    double speed_ratio = run_.hosts.speed_gflops / run_.reference_speed_gflops;
-    sv.capacity_rps = sv.work_flops_mean > 0 ? std::min<double>(cores, s.workers) * speed_ratio /
-                                                   (sv.work_flops_mean / ref_flops_)
-                                             : 0;
+    sv.usable_cores =
+        std::min<double>(cores, s.workers) * run_.hosts.speed_gflops / run_.reference_speed_gflops;
     result_.services.emplace_back();
     result_.services.back().name = s.name;
   }
