@@ -605,8 +605,8 @@ void Simulation::terminate(int id, double t) {
       services_[in.service].cost_usd += c;
       host_free_cores_[n.host] += n.vcpu;
       host_free_mem_[n.host] += n.memory_gib;
-      vms_to_destroy_.push_back(
-          in.node);  // once SimGrid has retired its activities and no message is in flight
+      // Destroyed once SimGrid has retired its activities and no message to or from it is in flight.
+      vms_to_destroy_.push_back(in.node);
     } else {
       n.cpu_free += spec.cpu_request;
       n.mem_free += spec.memory_request_gib;
