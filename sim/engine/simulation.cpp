@@ -643,6 +643,7 @@ uint32_t Simulation::new_request(int service, double t, double root_arrival, uin
   q.started = -1;
   q.failed = false;
   q.running = false;
+  q.during_scaling = false;
   q.live = true;
   Service& sv = services_[service];
   sv.arrivals += 1;
