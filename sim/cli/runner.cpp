@@ -16,6 +16,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <iomanip>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -303,7 +304,9 @@ int cmd_run(const RunArgs& args) {
                                               expectations.begin(), expectations.end(),
                                               [](const nlohmann::json& x) { return !x["ok"].get<bool>(); })))
                 << " of " << expectations.size() << " hold\n";
-    std::cout << "results: " << out << "\n";
+    double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    std::cout << "results: " << out << " (" << runs.size() << " run" << (runs.size() == 1 ? "" : "s")
+              << " in " << std::fixed << std::setprecision(1) << wall << " s of wall time)\n";
   }
   std::cerr << failures.str();
   return status;
