@@ -226,3 +226,44 @@ TEST_CASE("closest_match suggests plausible typos only", "[error]") {
   CHECK(closest_match("windows_s", keys) == "window_s");
   CHECK(closest_match("completely_different", keys).empty());
 }
+
+TEST_CASE("MMPP: the long-run rate is the sojourn-weighted mean of the state rates", "[traffic]") {
+  // Two states, 0 and 10 requests/s, mean sojourns 100 s and 50 s: the chain spends 2/3 of the time in the
+  // quiet state, so the long-run rate is (0 x 100 + 10 x 50) / 150 = 3.33/s.
+  TrafficSpec spec;
+  TrafficComponent c;
+  c.kind = TrafficComponent::Kind::mmpp;
+  c.name = "bursts";
+  c.state_rates_rps = {0, 10};
+  c.state_mean_s = {100, 50};
+  spec.components = {c};
+  ArrivalProcess a(spec, 5);
+  const double horizon = 2e6;
+  double n = 0;
+  for (double t = a.next(horizon); std::isfinite(t); t = a.next(horizon)) n += 1;
+  CHECK(n / horizon == Approx(10.0 / 3).epsilon(0.03));
+}
+
+TEST_CASE("diurnal noise has mean one and the configured spread", "[traffic]") {
+  TrafficSpec spec;
+  TrafficComponent c;
+  c.kind = TrafficComponent::Kind::diurnal;
+  c.name = "noisy";
+  c.rate_rps = 100;
+  c.amplitude = 0;  // flat, so only the noise varies
+  c.noise_cv = 0.2;
+  c.noise_interval_s = 60;
+  spec.components = {c};
+  RateFunction f(spec, 3);
+  double s = 0, s2 = 0;
+  const int n = 20000;
+  for (int i = 0; i < n; ++i) {
+    double v = f.rate(60.0 * i + 30);
+    CHECK(v == f.rate(60.0 * i + 59));  // held constant over each noise interval
+    s += v;
+    s2 += v * v;
+  }
+  double mean = s / n, sd = std::sqrt(s2 / n - mean * mean);
+  CHECK(mean == Approx(100).epsilon(0.01));
+  CHECK(sd / mean == Approx(0.2).epsilon(0.05));
+}
