@@ -7,6 +7,23 @@
 
 namespace autoscale {
 
+// One instance (a VM, or a pod) as monitoring shows it: what an HPA reads from the pod list and
+// metrics-server.
+struct InstanceObservation {
+  int id = 0;
+  std::string state;      // lifecycle state at the newest visible scrape (launching, pending, ..., draining)
+  bool ready = false;     // warming or in service: in the load balancer
+  bool deleting = false;  // draining
+  double start_time_s = 0;         // launch request
+  double ready_time_s = -1;        // when it last turned ready (-1: never)
+  bool has_metrics = false;        // false when the window holds fewer than two scrapes of it
+  double cpu_usage_cores = 0;      // mean over the window
+  double cpu_request_cores = 0;    // pods: cpu_request; dedicated nodes: the node's vCPUs
+  double concurrency = 0;          // requests in service, mean over the window's scrapes
+  double metrics_timestamp_s = 0;  // time of the newest scrape used
+  double metrics_window_s = 0;     // span the usage was measured over
+};
+
 struct ServiceObservation {
   std::string name;
   int min_instances = 0;
@@ -30,7 +47,8 @@ struct ServiceObservation {
   double concurrency = 0;  // requests in service, mean per ready instance
   double queue_depth = 0;  // queued requests, mean per ready instance
   double latency_p95_s = 0;
-  double connections_in_use = 0;  // database services: busy connection slots, total
+  double connections_in_use = 0;               // database services: busy connection slots, total
+  std::vector<InstanceObservation> instances;  // every instance not yet terminated, in launch order
 };
 
 struct Observation {

@@ -27,6 +27,48 @@ void MonitoringPipeline::add(Scrape s) {
   while (scrapes_.size() > 2 && scrapes_[1].time_s < horizon) scrapes_.pop_front();
 }
 
+// Per instance: usage over the window from the first scrape of it in the window (or the baseline) to the
+// newest.
+void MonitoringPipeline::observe_instances(long base, long newest, size_t k, ServiceObservation& o) const {
+  const Scrape& last = scrapes_[newest];
+  o.instances.clear();
+  for (const InstanceSample& cur : last.services[k].instances) {
+    InstanceObservation io;
+    io.id = cur.id;
+    io.state = cur.state;
+    io.ready = cur.ready;
+    io.deleting = cur.deleting;
+    io.start_time_s = cur.start_time_s;
+    io.ready_time_s = cur.ready_time_s;
+    io.cpu_request_cores = cur.cpu_request_cores;
+    io.metrics_timestamp_s = last.time_s;
+    double in_service = 0, count = 0;
+    const InstanceSample* first = nullptr;
+    double first_t = 0;
+    for (long i = base; i <= newest; ++i) {
+      for (const InstanceSample& x : scrapes_[i].services[k].instances)
+        if (x.id == cur.id) {
+          if (!first) {
+            first = &x;
+            first_t = scrapes_[i].time_s;
+          }
+          if (i > base) {
+            in_service += x.in_service;
+            count += 1;
+          }
+          break;
+        }
+    }
+    if (first && last.time_s > first_t) {
+      io.has_metrics = true;
+      io.metrics_window_s = last.time_s - first_t;
+      io.cpu_usage_cores = (cur.busy_core_s - first->busy_core_s) / io.metrics_window_s;
+      io.concurrency = count > 0 ? in_service / count : 0;
+    }
+    o.instances.push_back(std::move(io));
+  }
+}
+
 void MonitoringPipeline::observe(double now_s, Observation& obs) const {
   // Newest visible scrape.
   long newest = -1;
@@ -57,6 +99,7 @@ void MonitoringPipeline::observe(double now_s, Observation& obs) const {
     o.warming = b.warming;
     o.in_service = b.in_service_instances;
     o.draining = b.draining;
+    observe_instances(base, newest, k, o);
     if (dt <= 0) continue;
     o.metrics_valid = true;
     o.arrival_rps = (b.arrivals - a.arrivals) / dt;

@@ -11,6 +11,18 @@
 
 namespace autoscale {
 
+struct InstanceSample {
+  int id = 0;
+  std::string state;
+  bool ready = false;
+  bool deleting = false;
+  double start_time_s = 0;
+  double ready_time_s = -1;
+  double busy_core_s = 0;  // cumulative CPU time used, whatever the state
+  double cpu_request_cores = 0;
+  int in_service = 0;
+};
+
 struct ServiceSample {
   // Cumulative since time 0.
   double arrivals = 0;
@@ -22,7 +34,8 @@ struct ServiceSample {
   double in_service = 0;
   double queued = 0;
   int pending = 0, starting = 0, warming = 0, in_service_instances = 0, draining = 0;
-  std::vector<double> latencies_s;  // completions since the previous scrape
+  std::vector<double> latencies_s;        // completions since the previous scrape
+  std::vector<InstanceSample> instances;  // not terminated, in launch order
 };
 
 struct Scrape {
@@ -40,6 +53,7 @@ class MonitoringPipeline {
   const MonitoringSpec& spec() const { return spec_; }
 
  private:
+  void observe_instances(long base, long newest, size_t k, ServiceObservation& o) const;
   MonitoringSpec spec_;
   std::vector<bool> database_;
   std::deque<Scrape> scrapes_;

@@ -95,6 +95,9 @@ struct Instance {
   int active_execs = 0;  // CPU activities running (requests and init)
   double max_usage_cores = 0;
   double capacity_cores = 0;
+  double busy_core_s = 0;  // CPU time used so far (integral of usage_level), for per-instance metrics
+  double busy_since = 0;
+  double ready_time = -1;  // last transition to ready
   sg::ExecPtr init_exec;
   int outstanding() const { return busy + static_cast<int>(queue.size()); }
 };
@@ -130,6 +133,8 @@ struct Service {
   int state_count[kStates] = {};
   double work_flops_mean = 0;
   double usable_cores = 0;  // per instance, in cores of reference speed: min(workers, cores) x speed ratio
+  double cpu_request_cores =
+      0;  // what utilization is relative to: pod cpu_request, or a dedicated node's vCPUs
   // Integrals over ready instances (cumulative), for utilization.
   double busy_level = 0, cap_level = 0;
   double busy_core_s = 0, capacity_core_s = 0, level_since = 0;
@@ -432,6 +437,7 @@ void Simulation::enter(int id, State st) {
     sv.busy_level += sign * usage_level(in);
     sv.cap_level += sign * in.capacity_cores;
     if (ready) {
+      in.ready_time = now_;
       sv.routable.push_back(id);
     } else {
       sv.routable.erase(std::find(sv.routable.begin(), sv.routable.end(), id));
@@ -739,6 +745,8 @@ void Simulation::start_request(uint32_t r, int id, double t) {
 
 void Simulation::change_execs(int id, int delta, double t) {
   Instance& in = instances_[id];
+  in.busy_core_s += usage_level(in) * (t - in.busy_since);
+  in.busy_since = t;
   if (is_ready(in.state)) {
     touch_service(in.service, t);
     double before = usage_level(in);
@@ -953,6 +961,15 @@ void Simulation::take_scrape(double t) {
     o.draining = sv.state_count[static_cast<int>(State::draining)];
     o.latencies_s.swap(sv.scrape_latencies);
     sv.scrape_latencies.clear();
+    for (int id : sv.instances) {
+      Instance& in = instances_[id];
+      if (in.state == State::terminated) continue;
+      in.busy_core_s += usage_level(in) * (t - in.busy_since);
+      in.busy_since = t;
+      o.instances.push_back({id, kStateNames[static_cast<int>(in.state)], is_ready(in.state),
+                             in.state == State::draining, in.launched_at, in.ready_time, in.busy_core_s,
+                             sv.cpu_request_cores, in.busy});
+    }
   }
   monitoring_.add(std::move(sc));
 }
@@ -1070,6 +1087,7 @@ RunResult Simulation::run() {
     sv.work_flops_mean = s.work_cpu_s.expected() * ref_flops_;
     const NodePool& pool = run_.node_pool(s.node_pool);
     double cores = pool.dedicated ? run_.instance_type(pool.instance_type).vcpu : s.cpu_request;
+    sv.cpu_request_cores = cores;
     sv.usable_cores =
         std::min<double>(cores, s.workers) * run_.hosts.speed_gflops / run_.reference_speed_gflops;
     result_.services.emplace_back();

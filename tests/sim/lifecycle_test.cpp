@@ -201,3 +201,63 @@ TEST_CASE("billing: a launch aborted before boot costs nothing", "[sim][billing]
       {10, "launching"}, {12, "provisioning"}, {12.5, "terminated"}};
   CHECK(timeline(r, 1) == expected);
 }
+
+namespace {
+// Keeps every observation it is shown; asks for `target` instances from t = 10 on.
+class Recorder : public Controller {
+ public:
+  Decision decide(const Observation& obs) override {
+    seen.push_back(obs);
+    Decision d;
+    if (obs.time_s >= 10) d.services.push_back({"svc", 2, "", 0, "record"});
+    return d;
+  }
+  double interval_s() const override { return 1; }
+  std::vector<Observation> seen;
+};
+}  // namespace
+
+TEST_CASE("controllers see each instance's state, start and ready times and CPU usage", "[sim][monitoring]") {
+  // One 2-vCPU instance kept saturated (2 workers, far more arrivals than it can serve): it uses 2 cores.
+  QueuePreset p;
+  p.instances = 1;
+  p.duration_s = 60;
+  p.arrival_rps = 100;
+  p.work_mean_s = 0.1;
+  p.queue_limit = 10;
+  RunSpec run = single_queue(p);
+  run.services[0].max_instances = 2;
+  run.monitoring = {1.0, 0.0, 5.0};  // scrape every second, no lag, 5 s window
+  StartupSpec& s = run.services[0].startup;
+  s.launch_s = Distribution::constant(1);
+  s.provision_s = Distribution::constant(2);
+  s.boot_s = Distribution::constant(3);
+  s.readiness_period_s = 1;
+  auto rec = std::make_shared<Recorder>();
+  SimulationOptions o;
+  o.controller = rec;
+  run_simulation(run, o);
+  auto at = [&](double t) -> const ServiceObservation& {
+    for (const auto& obs : rec->seen)
+      if (obs.time_s == t) return obs.services.at(0);
+    FAIL("no observation at " << t);
+    return rec->seen.front().services.at(0);
+  };
+  const auto& early = at(8);
+  REQUIRE(early.instances.size() == 1);
+  CHECK(early.instances[0].state == "in_service");
+  CHECK(early.instances[0].ready_time_s == 0);
+  CHECK(early.instances[0].cpu_usage_cores == Approx(2.0));
+  CHECK(early.instances[0].cpu_request_cores == 2);
+  CHECK(early.instances[0].concurrency == Approx(2.0));
+  CHECK(early.cpu_utilization == Approx(1.0));
+  // Launched at t = 10: provisioning from 11, booting from 13, ready at 16 (init 0, probe every second).
+  const auto& mid = at(14);
+  REQUIRE(mid.instances.size() == 2);
+  CHECK(mid.instances[1].state == "booting");
+  CHECK(mid.instances[1].start_time_s == 10);
+  CHECK_FALSE(mid.instances[1].ready);
+  const auto& late = at(30);
+  CHECK(late.instances[1].state == "in_service");
+  CHECK(late.instances[1].ready_time_s == 16);
+}

@@ -90,3 +90,44 @@ TEST_CASE("monitoring: controllers see lagged scrapes averaged over the window",
   early.observe(10, obs);
   CHECK_FALSE(obs.services[0].metrics_valid);
 }
+
+TEST_CASE("monitoring: per-instance usage over the window, from each instance's first scrape",
+          "[monitoring]") {
+  MonitoringSpec spec;
+  spec.scrape_interval_s = 10;
+  spec.lag_s = 0;
+  spec.window_s = 30;
+  MonitoringPipeline m(spec, {false});
+  // Instance 7 uses 1.5 cores all along; instance 9 appears at t = 20 and uses 0.5 cores; 8 appears at t
+  // = 40.
+  for (int i = 0; i <= 4; ++i) {
+    double t = 10.0 * i;
+    Scrape s;
+    s.time_s = t;
+    ServiceSample x;
+    x.instances.push_back({7, "in_service", true, false, 0, 0, 1.5 * t, 2, 2});
+    if (t >= 20) x.instances.push_back({9, "warming", true, false, 5, 18, 0.5 * (t - 20), 2, 1});
+    if (t >= 40) x.instances.push_back({8, "booting", false, false, 35, -1, 0, 2, 0});
+    s.services = {x};
+    m.add(s);
+  }
+  Observation obs;
+  obs.services.resize(1);
+  m.observe(40, obs);
+  const auto& in = obs.services[0].instances;
+  REQUIRE(in.size() == 3);
+  CHECK(in[0].id == 7);
+  CHECK(in[0].has_metrics);
+  CHECK(in[0].cpu_usage_cores == Approx(1.5));
+  CHECK(in[0].metrics_window_s == 30);  // baseline scrape at t = 10
+  CHECK(in[0].concurrency == 2);
+  CHECK(in[1].id == 9);
+  CHECK(in[1].cpu_usage_cores == Approx(0.5));
+  CHECK(in[1].metrics_window_s == 20);  // from its first scrape at t = 20
+  CHECK(in[1].ready_time_s == 18);
+  CHECK(in[1].state == "warming");
+  CHECK(in[2].id == 8);
+  CHECK_FALSE(in[2].has_metrics);  // a single scrape: no rate yet
+  CHECK_FALSE(in[2].ready);
+  CHECK(in[2].cpu_request_cores == 2);
+}
