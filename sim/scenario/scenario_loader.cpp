@@ -593,8 +593,7 @@ RunSpec read_run(const std::shared_ptr<toml::table>& doc, const std::string& fil
   make_controller(run.controller.kind, *ctl, ctx);
   ctl->finish();
   ctl->keep_alive(doc);
-  ServiceGraph graph(run, file);
-  (void)graph;
+  ServiceGraph(run, file);  // throws for unknown services in edges and for cycles
   run.controller.params = ctl;
   return run;
 }
