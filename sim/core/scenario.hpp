@@ -83,8 +83,10 @@ struct ServiceSpec {
 struct EdgeSpec {
   std::string from, to;
   double probability = 1.0;
-  int calls = 1;  // calls made when the edge is taken (issued in parallel)
-  int line = 0;   // source line, for error messages
+  int calls = 1;                 // calls made when the edge is taken (issued in parallel)
+  int line = 0;                  // source line, for error messages
+  double request_bytes = 1000;   // size of a call on the network
+  double response_bytes = 1000;  // size of its answer
 };
 
 // Traffic: rate(t) = (sum of components) x (product of shapes); Poisson arrivals on that rate.

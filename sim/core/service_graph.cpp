@@ -18,7 +18,7 @@ ServiceGraph::ServiceGraph(const RunSpec& run, const std::string& file) {
     if (a < 0) throw InputError(file, e.line, "edges.from", "unknown service '" + e.from + "'");
     if (b < 0) throw InputError(file, e.line, "edges.to", "unknown service '" + e.to + "'");
     boost::add_edge(a, b, g);
-    out_[a].push_back({b, e.probability, e.calls});
+    out_[a].push_back({b, e.probability, e.calls, e.request_bytes, e.response_bytes});
   }
   std::vector<Graph::vertex_descriptor> order;
   try {

@@ -11,6 +11,8 @@ struct CallEdge {
   int to = 0;
   double probability = 1;
   int calls = 1;
+  double request_bytes = 1000;
+  double response_bytes = 1000;
 };
 
 class ServiceGraph {

@@ -62,7 +62,6 @@ enum class Tag : uintptr_t { request_exec = 1, init_exec = 2, call_comm = 3, rep
 void* make_tag(Tag t, uint32_t index) {
   return reinterpret_cast<void*>((static_cast<uintptr_t>(index) << 3) | static_cast<uintptr_t>(t));
 }
-constexpr uint64_t kMessageBytes = 1000;  // request and reply size of a call between services
 
 struct Node {
   sg::VirtualMachine* vm = nullptr;
@@ -119,6 +118,7 @@ struct Request {
   sg::ExecPtr exec;
   sg::CommPtr comm;            // the call to this request's service, then its reply to the caller
   int comm_nodes[2] = {0, 0};  // the nodes it connects
+  double reply_bytes = 0;      // size of its answer to the caller
 };
 
 struct Service {
@@ -214,7 +214,7 @@ class Simulation {
   void issue_calls(uint32_t r, double t);
   void finish_request(uint32_t r, double t);
   void child_done(uint32_t parent, uint32_t parent_gen, bool failed, double t);
-  void send(uint32_t r, int from_node, int to_node, Tag tag);
+  void send(uint32_t r, int from_node, int to_node, double bytes, Tag tag);
   void landed(uint32_t r);
   void release_worker(int inst, double t);
   void free_request(uint32_t r);
@@ -786,7 +786,9 @@ void Simulation::issue_calls(uint32_t r, double t) {
       }
       // The call crosses the network from the caller's node to the callee's.
       requests_[child].instance = target;
-      send(child, instances_[requests_[r].instance].node, instances_[target].node, Tag::call_comm);
+      requests_[child].reply_bytes = e.response_bytes;
+      send(child, instances_[requests_[r].instance].node, instances_[target].node, e.request_bytes,
+           Tag::call_comm);
     }
   }
   if (requests_[r].pending_children == 0) {
@@ -833,7 +835,7 @@ void Simulation::finish_request(uint32_t r, double t) {
       // The reply crosses the network back to the caller; the slot is freed when it lands.
       q.running = false;
       q.instance = -1;
-      send(r, instances_[from].node, instances_[p.instance].node, Tag::reply_comm);
+      send(r, instances_[from].node, instances_[p.instance].node, q.reply_bytes, Tag::reply_comm);
       return;
     }
     child_done(parent, pgen, failed, t);
@@ -842,10 +844,10 @@ void Simulation::finish_request(uint32_t r, double t) {
 }
 
 // A message of request r between two nodes (a call or its reply), as a SimGrid communication.
-void Simulation::send(uint32_t r, int from_node, int to_node, Tag tag) {
+void Simulation::send(uint32_t r, int from_node, int to_node, double bytes, Tag tag) {
   Request& q = requests_[r];
   q.comm = sg::Comm::sendto_init(nodes_[from_node].vm, nodes_[to_node].vm);
-  q.comm->set_payload_size(kMessageBytes);
+  q.comm->set_payload_size(static_cast<uint64_t>(bytes));
   q.comm->set_data(make_tag(tag, r));
   q.comm_nodes[0] = from_node;
   q.comm_nodes[1] = to_node;

@@ -563,6 +563,8 @@ RunSpec read_run(const std::shared_ptr<toml::table>& doc, const std::string& fil
     e.probability = er.nonneg("probability", 1.0, "a probability");
     if (e.probability > 1) er.fail("probability", "expected a probability in [0, 1]");
     e.calls = er.count("calls", 1, 1);
+    e.request_bytes = er.nonneg("request_bytes", e.request_bytes, "a size in bytes");
+    e.response_bytes = er.nonneg("response_bytes", e.response_bytes, "a size in bytes");
     er.finish();
     run.edges.push_back(e);
   }

@@ -261,3 +261,32 @@ TEST_CASE("controllers see each instance's state, start and ready times and CPU 
   CHECK(late.instances[1].state == "in_service");
   CHECK(late.instances[1].ready_time_s == 16);
 }
+
+TEST_CASE("calls cross the network: a large answer takes its transfer time", "[sim][network]") {
+  // web -> db, no CPU work anywhere, one request at a time; each VM alone on its host, 1 Gb/s links.
+  // A 125 MB answer at 125 MB/s takes at least 1 s; SimGrid's default TCP model (LV08) adds its protocol
+  // overheads (97 % of the bandwidth usable, ACK cross-traffic): some percent more, not tens of percent.
+  QueuePreset p;
+  p.instances = 1;
+  p.duration_s = 200;
+  p.arrival_rps = 0.05;
+  p.hosts = 2;
+  p.host_cores = 2;
+  RunSpec run = single_queue(p);
+  run.network.bandwidth_gbps = 1;
+  run.services[0].work_cpu_s = Distribution::constant(0);
+  ServiceSpec db = run.services[0];
+  db.name = "db";
+  run.services.push_back(db);
+  EdgeSpec e;
+  e.from = "svc";
+  e.to = "db";
+  e.request_bytes = 100;
+  e.response_bytes = 125e6;
+  run.edges = {e};
+  RunResult r = run_simulation(run, {});
+  REQUIRE(metric(r, "requests_completed") > 3);
+  double p50 = find_metric(r.summary, "latency_p50_s")->value;
+  CHECK(p50 >= 1.0);
+  CHECK(p50 <= 1.15);
+}
