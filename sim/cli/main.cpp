@@ -70,7 +70,7 @@ int main(int argc, char** argv) {
   bench_engine->add_flag("--quiet", bquiet, "No progress on stderr");
   bench_engine->add_option("--duration-s", bduration, "Simulated seconds per measurement")
       ->check(CLI::PositiveNumber);
-  int brounds = 3;
+  int brounds = 5;
   bench_engine
       ->add_option("--rounds", brounds, "Alternating rounds; each formulation's best round is reported")
       ->check(CLI::PositiveNumber);
