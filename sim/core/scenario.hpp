@@ -151,7 +151,6 @@ struct MetricsSpec {
 struct ControllerSpec {
   std::string kind = "static";
   std::shared_ptr<Params> params;  // the controller's own section, read by its factory
-  int line = 0;
 };
 
 struct Expectation {

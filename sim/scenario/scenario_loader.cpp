@@ -586,7 +586,6 @@ RunSpec read_run(const std::shared_ptr<toml::table>& doc, const std::string& fil
 
   auto ctl = std::make_shared<Reader>(r.table("controller"));
   run.controller.kind = ctl->string("kind", std::nullopt);
-  run.controller.line = ctl->line();
   r.finish();
 
   // Check the controller's own keys now (a factory reads them all), then every reference between sections.
