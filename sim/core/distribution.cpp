@@ -2,7 +2,6 @@
 
 #include <cmath>
 #include <numeric>
-#include <sstream>
 
 namespace autoscale {
 
@@ -44,44 +43,6 @@ double Distribution::expected() const {
     default:
       return mean;
   }
-}
-
-const char* to_string(Distribution::Kind k) {
-  switch (k) {
-    case Distribution::Kind::constant:
-      return "constant";
-    case Distribution::Kind::uniform:
-      return "uniform";
-    case Distribution::Kind::normal:
-      return "normal";
-    case Distribution::Kind::lognormal:
-      return "lognormal";
-    case Distribution::Kind::exponential:
-      return "exponential";
-    case Distribution::Kind::empirical:
-      return "empirical";
-  }
-  return "?";
-}
-
-std::string Distribution::describe() const {
-  std::ostringstream o;
-  o << to_string(kind);
-  switch (kind) {
-    case Kind::uniform:
-      o << "(" << min << ", " << max << ")";
-      break;
-    case Kind::normal:
-    case Kind::lognormal:
-      o << "(mean " << mean << ", cv " << cv << ")";
-      break;
-    case Kind::empirical:
-      o << "(" << values.size() << " values)";
-      break;
-    default:
-      o << "(" << mean << ")";
-  }
-  return o.str();
 }
 
 }  // namespace autoscale

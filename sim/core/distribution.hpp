@@ -31,9 +31,6 @@ struct Distribution {
   // Draws one value; never negative (normal is truncated at zero by redrawing).
   double sample(Rng& rng) const;
   double expected() const;
-  std::string describe() const;
 };
-
-const char* to_string(Distribution::Kind k);
 
 }  // namespace autoscale

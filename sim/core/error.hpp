@@ -13,13 +13,11 @@ class InputError : public std::runtime_error {
   const std::string& file() const { return file_; }
   int line() const { return line_; }
   const std::string& field() const { return field_; }
-  const std::string& detail() const { return detail_; }
 
  private:
   std::string file_;
   int line_;
   std::string field_;
-  std::string detail_;
 };
 
 // The candidate closest to `word` by edit distance, or "" when none is close enough to be a plausible typo.
