@@ -144,7 +144,8 @@ struct Service {
   double queued = 0;
   std::vector<double> scrape_latencies;
   // Record interval accumulators.
-  double rec_arrivals = 0, rec_completions = 0, rec_failures = 0;
+  double rec_arrivals = 0, rec_completions = 0;
+  std::vector<double> failures_by_interval;  // filled as failures are seen, possibly into past intervals
   double rec_busy0 = 0, rec_cap0 = 0;
   std::vector<double> rec_latencies;
   double cost_usd = 0;  // closed dedicated nodes
@@ -803,11 +804,16 @@ void Simulation::finish_request(uint32_t r, double t) {
   Request& q = requests_[r];
   Service& sv = services_[q.service];
   double latency = t - q.arrival;
-  bool timed_out = t - q.root_arrival > run_.traffic.client_timeout_s;
+  const double give_up = q.root_arrival + run_.traffic.client_timeout_s;
+  bool timed_out = t > give_up;
   bool failed = q.failed || timed_out;
   if (failed) {
+    // Monitoring counts a failure when the system notices it; the recorded series, when the client saw it.
     sv.failures += 1;
-    sv.rec_failures += 1;
+    double seen = timed_out ? give_up : t;
+    sv.failures_by_interval[std::min(static_cast<size_t>(seen / run_.record_interval_s),
+                                     sv.failures_by_interval.size() - 1)] += 1;
+    if (timed_out) latency = give_up - q.arrival;
   } else {
     sv.completions += 1;
     sv.rec_completions += 1;
@@ -1032,7 +1038,6 @@ void Simulation::record(double t) {
     touch_service(static_cast<int>(s), t);
     o.arrival_rps.push_back(sv.rec_arrivals / dt);
     o.completed_rps.push_back(sv.rec_completions / dt);
-    o.failed_rps.push_back(sv.rec_failures / dt);
     o.latency_p50_s.push_back(quantile(sv.rec_latencies, 0.50));
     o.latency_p95_s.push_back(quantile(sv.rec_latencies, 0.95));
     o.latency_p99_s.push_back(quantile(sv.rec_latencies, 0.99));
@@ -1058,7 +1063,7 @@ void Simulation::record(double t) {
         cost += node_cost(nodes_[in.node], t);
     }
     o.cost_usd.push_back(cost);
-    sv.rec_arrivals = sv.rec_completions = sv.rec_failures = 0;
+    sv.rec_arrivals = sv.rec_completions = 0;
     sv.rec_latencies.clear();
     sv.rec_busy0 = sv.busy_core_s;
     sv.rec_cap0 = sv.capacity_core_s;
@@ -1092,6 +1097,9 @@ RunResult Simulation::run() {
     sv.cpu_request_cores = cores;
     sv.usable_cores =
         std::min<double>(cores, s.workers) * run_.hosts.speed_gflops / run_.reference_speed_gflops;
+    sv.failures_by_interval.assign(
+        std::max<size_t>(1, static_cast<size_t>(std::ceil(run_.duration_s / run_.record_interval_s - 1e-9))),
+        0.0);
     result_.services.emplace_back();
     result_.services.back().name = s.name;
   }
@@ -1183,6 +1191,14 @@ RunResult Simulation::run() {
 }
 
 void Simulation::finalize(double end, RunResult& out) {
+  for (size_t k = 0; k < services_.size(); ++k) {
+    std::vector<double>& failed = result_.services[k].failed_rps;
+    for (size_t i = 0; i < result_.time_s.size(); ++i) {
+      double dt = result_.time_s[i] - (i > 0 ? result_.time_s[i - 1] : 0.0);
+      failed.push_back(
+          i < services_[k].failures_by_interval.size() ? services_[k].failures_by_interval[i] / dt : 0);
+    }
+  }
   Summary& s = result_.summary;
   auto add = [&](const char* k, double v, bool integer = false) { s.push_back({k, v, integer}); };
   long in_flight = 0;

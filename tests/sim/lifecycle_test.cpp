@@ -290,3 +290,32 @@ TEST_CASE("calls cross the network: a large answer takes its transfer time", "[s
   CHECK(p50 >= 1.0);
   CHECK(p50 <= 1.15);
 }
+
+TEST_CASE("a timed-out request counts as failed when its client gives up", "[sim][lifecycle]") {
+  // One worker, 10 s of work per request, a request every second on average, clients give up after 2 s: nearly
+  // every request times out, in the interval where arrival + 2 s falls, whenever the server notices.
+  QueuePreset p;
+  p.instances = 1;
+  p.vcpu = 1;
+  p.workers = 1;
+  p.hosts = 1;
+  p.duration_s = 60;
+  p.arrival_rps = 1;
+  p.client_timeout_s = 2;
+  RunSpec run = single_queue(p);
+  run.record_interval_s = 1;
+  run.record_requests = true;
+  run.services[0].work_cpu_s = Distribution::constant(10);
+  RunResult r = run_simulation(run, {});
+  std::vector<double> expected(r.time_s.size(), 0);
+  long failed = 0;
+  for (const auto& q : r.requests) {
+    if (!q.failed) continue;
+    ++failed;
+    CHECK(q.latency_s == Approx(2.0));
+    expected[std::min(expected.size() - 1, static_cast<size_t>(q.arrival_s + q.latency_s))] += 1;
+  }
+  CHECK(failed > 30);
+  CHECK(failed == metric(r, "requests_failed"));
+  CHECK(r.services[0].failed_rps == expected);
+}
