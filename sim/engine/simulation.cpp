@@ -88,6 +88,7 @@ struct Instance {
   double boot_end = 0;
   double init_end_timer = -1;  // init wall time elapsed
   bool init_cpu_done = true;
+  bool terminating = false;
   double warm_start = 0;
   int busy = 0;  // requests holding a worker
   std::deque<uint32_t> queue;
@@ -253,8 +254,7 @@ class Simulation {
   std::vector<Request> requests_;
   std::vector<uint32_t> free_requests_;
   std::vector<sg::ActivityPtr> graveyard_;  // released after run_until returns (never inside the callback)
-  std::vector<std::pair<double, int>> drained_;  // instances whose drain finished inside a callback
-  std::vector<int> vms_to_destroy_;              // nodes
+  std::vector<int> vms_to_destroy_;         // nodes
   std::priority_queue<Event, std::vector<Event>, std::greater<Event>> events_;
   uint64_t seq_ = 0;
   double now_ = 0;
@@ -567,8 +567,8 @@ void Simulation::begin_drain(int id) {
 
 void Simulation::terminate(int id, double t) {
   Instance& in = instances_[id];
-  if (in.state == State::terminated) return;
-  double saved_now = now_;
+  if (in.state == State::terminated || in.terminating) return;
+  in.terminating = true;  // failing its requests below releases workers: no second termination from there
   now_ = t;
   // Whatever is still queued or running fails (the drain timeout expired, or a launch was aborted).
   while (!in.queue.empty()) {
@@ -619,7 +619,6 @@ void Simulation::terminate(int id, double t) {
       n.mem_free += spec.memory_request_gib;
     }
   }
-  now_ = saved_now;
   retry_pending();
 }
 
@@ -896,7 +895,7 @@ void Simulation::release_worker(int id, double t) {
     }
     start_request(r, id, t);
   }
-  if (in.state == State::draining && in.outstanding() == 0) drained_.emplace_back(t, id);
+  if (in.state == State::draining && in.outstanding() == 0) terminate(id, t);
 }
 
 void Simulation::on_completion(const sg::Activity& a) {
@@ -905,6 +904,7 @@ void Simulation::on_completion(const sg::Activity& a) {
   auto kind = static_cast<Tag>(tag & 7);
   auto index = static_cast<uint32_t>((tag >> 3) & 0xffffffffu);
   double t = sg::Engine::get_clock();
+  now_ = t;  // handlers run at the completion's date, inside run_until()
   bool ok = a.get_state() == sg::Activity::State::FINISHED;
   switch (kind) {
     case Tag::request_exec:
@@ -915,10 +915,7 @@ void Simulation::on_completion(const sg::Activity& a) {
       graveyard_.push_back(std::move(in.init_exec));
       change_execs(static_cast<int>(index), -1, t);
       in.init_cpu_done = true;
-      double saved = now_;
-      now_ = t;
       maybe_init_done(static_cast<int>(index));
-      now_ = saved;
       break;
     }
     case Tag::call_comm: {
@@ -1124,12 +1121,6 @@ RunResult Simulation::run() {
     // An event scheduled from a completion callback may fall before the date run_until() just reached: it is
     // then handled at that date, so that time never runs backwards.
     now_ = std::max(now_, t_next);
-    if (!drained_.empty()) {
-      auto drained = std::move(drained_);
-      drained_.clear();
-      for (auto [t, id] : drained)
-        if (instances_[id].state == State::draining && instances_[id].outstanding() == 0) terminate(id, t);
-    }
     if (next_arrival <= t_ev) {
       on_root_arrival(t_next);
       next_arrival = arrivals_.next(end);

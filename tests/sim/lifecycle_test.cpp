@@ -319,3 +319,34 @@ TEST_CASE("a timed-out request counts as failed when its client gives up", "[sim
   CHECK(failed == metric(r, "requests_failed"));
   CHECK(r.services[0].failed_rps == expected);
 }
+
+TEST_CASE("an instance with no room waits as pending and is placed when a draining one leaves", "[sim][lifecycle]") {
+  // One 4-core host: room for two 2-vCPU VMs. Scale 2 -> 1 at t = 10 (the newest drains its 20 s requests), then
+  // back to 2 at t = 12: the new VM finds no room after its 1 s launch call and waits until the drain ends.
+  QueuePreset p;
+  p.instances = 2;
+  p.hosts = 1;
+  p.host_cores = 4;
+  p.duration_s = 120;
+  p.arrival_rps = 0.5;
+  RunSpec run = single_queue(p);
+  run.services[0].min_instances = 1;
+  run.services[0].max_instances = 2;
+  run.services[0].work_cpu_s = Distribution::constant(20);
+  run.services[0].drain_timeout_s = 60;
+  run.services[0].startup.launch_s = Distribution::constant(1);
+  SimulationOptions o;
+  o.controller = std::make_shared<Script>(std::map<double, int>{{10, 1}, {12, 2}});
+  RunResult r = run_simulation(run, o);
+  auto victim = timeline(r, 1);
+  REQUIRE(victim.size() >= 3);
+  REQUIRE(victim.back().second == "terminated");
+  double freed = victim.back().first;
+  CHECK(freed > 13);  // still draining when the new launch needs room
+  auto fresh = timeline(r, 2);
+  REQUIRE(fresh.size() >= 3);
+  CHECK(fresh[0] == std::make_pair(12.0, std::string("launching")));
+  CHECK(fresh[1] == std::make_pair(13.0, std::string("pending")));
+  CHECK(fresh[2].second == "provisioning");
+  CHECK(fresh[2].first == Approx(freed));
+}
