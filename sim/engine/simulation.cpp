@@ -185,8 +185,8 @@ class Simulation {
     return v;
   }
   void build_platform();
-  int find_host(const InstanceType& type) const;
-  void destroy_idle_vms();  // first host with room for a VM of this type, or -1
+  int find_host(const InstanceType& type) const;  // first host with room for a VM of this type, or -1
+  void destroy_idle_vms();
   int create_node(int pool, int host, const std::string& name);
   void schedule(double t, Event::Type type, int instance = -1, uint32_t epoch = 0) {
     events_.push(Event{t, seq_++, type, instance, epoch});
@@ -227,6 +227,16 @@ class Simulation {
     sv.busy_core_s += sv.busy_level * (t - sv.level_since);
     sv.capacity_core_s += sv.cap_level * (t - sv.level_since);
     sv.level_since = t;
+  }
+  void touch_instance(Instance& in, double t) {
+    in.busy_core_s += usage_level(in) * (t - in.busy_since);
+    in.busy_since = t;
+  }
+  static int starting_count(const Service& sv) {
+    int n = 0;
+    for (int st = 0; st < kStates; ++st)
+      if (is_starting(static_cast<State>(st))) n += sv.state_count[st];
+    return n;
   }
   double usage_level(const Instance& in) const {
     return std::min(static_cast<double>(in.active_execs), in.max_usage_cores);
@@ -745,8 +755,7 @@ void Simulation::start_request(uint32_t r, int id, double t) {
 
 void Simulation::change_execs(int id, int delta, double t) {
   Instance& in = instances_[id];
-  in.busy_core_s += usage_level(in) * (t - in.busy_since);
-  in.busy_since = t;
+  touch_instance(in, t);
   if (is_ready(in.state)) {
     touch_service(in.service, t);
     double before = usage_level(in);
@@ -958,9 +967,7 @@ void Simulation::take_scrape(double t) {
     o.in_service = sv.in_service;
     o.queued = sv.queued;
     o.pending = sv.state_count[static_cast<int>(State::pending)];
-    o.starting = 0;
-    for (int st = 0; st < kStates; ++st)
-      if (is_starting(static_cast<State>(st))) o.starting += sv.state_count[st];
+    o.starting = starting_count(sv);
     o.warming = sv.state_count[static_cast<int>(State::warming)];
     o.in_service_instances = sv.state_count[static_cast<int>(State::in_service)];
     o.draining = sv.state_count[static_cast<int>(State::draining)];
@@ -969,8 +976,7 @@ void Simulation::take_scrape(double t) {
     for (int id : sv.instances) {
       Instance& in = instances_[id];
       if (in.state == State::terminated) continue;
-      in.busy_core_s += usage_level(in) * (t - in.busy_since);
-      in.busy_since = t;
+      touch_instance(in, t);
       o.instances.push_back({id, kStateNames[static_cast<int>(in.state)], is_ready(in.state),
                              in.state == State::draining, in.launched_at, in.ready_time, in.busy_core_s,
                              sv.cpu_request_cores, in.busy});
@@ -1044,12 +1050,9 @@ void Simulation::record(double t) {
     double offered_cores = sv.rec_arrivals / dt * sv.work_flops_mean / ref_flops_;  // at reference speed
     double per_instance = sv.usable_cores * run_.metrics.reference_utilization;
     o.needed_instances.push_back(std::ceil(offered_cores / per_instance - 1e-9));
-    int starting = 0;
-    for (int st = 0; st < kStates; ++st)
-      if (is_starting(static_cast<State>(st))) starting += sv.state_count[st];
     o.instances_desired.push_back(sv.desired);
     o.instances_pending.push_back(sv.state_count[static_cast<int>(State::pending)]);
-    o.instances_starting.push_back(starting);
+    o.instances_starting.push_back(starting_count(sv));
     o.instances_ready.push_back(sv.state_count[static_cast<int>(State::warming)] +
                                 sv.state_count[static_cast<int>(State::in_service)]);
     o.instances_draining.push_back(sv.state_count[static_cast<int>(State::draining)]);
