@@ -5,7 +5,7 @@
 #include <variant>
 
 #include "controllers/params.hpp"
-#include "sim/core/error.hpp"
+#include "controllers/base/error.hpp"
 
 namespace autoscale {
 

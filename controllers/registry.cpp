@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "sim/core/error.hpp"
+#include "controllers/base/error.hpp"
 
 namespace autoscale {
 

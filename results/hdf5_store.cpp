@@ -7,7 +7,7 @@
 #include <cstring>
 #include <stdexcept>
 
-#include "sim/core/error.hpp"
+#include "controllers/base/error.hpp"
 
 namespace autoscale {
 

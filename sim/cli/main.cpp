@@ -6,7 +6,7 @@
 
 #include "autoscale_version.hpp"
 #include "sim/cli/runner.hpp"
-#include "sim/core/error.hpp"
+#include "controllers/base/error.hpp"
 
 using namespace autoscale;
 

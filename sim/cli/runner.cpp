@@ -23,7 +23,7 @@
 #include <thread>
 
 #include "results/hdf5_store.hpp"
-#include "sim/core/error.hpp"
+#include "controllers/base/error.hpp"
 #include "sim/engine/simulation.hpp"
 
 namespace autoscale {

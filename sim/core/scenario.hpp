@@ -37,12 +37,16 @@ struct NetworkSpec {
 // A pool of nodes (SimGrid VMs of one instance type). `dedicated`: EC2-style, one node per service instance,
 // created on scale-out and billed from boot to termination. Otherwise a fixed pool of `nodes` started at time
 // 0 and billed for the whole run (Kubernetes-style; pods are placed on nodes with room).
+// How pods are spread over a fixed pool's nodes (kube-scheduler's default profile, or bin-packing).
+enum class SchedulerPolicy { least_allocated, most_allocated };
+
 struct NodePool {
   std::string name;
   std::string instance_type;
   bool dedicated = true;
   int nodes = 0;
   double min_billed_s = 60;  // EC2 per-second billing with a one-minute minimum
+  SchedulerPolicy scheduler = SchedulerPolicy::least_allocated;  // fixed pools: pod placement scoring
 };
 
 struct StartupSpec {
@@ -69,6 +73,7 @@ struct ServiceSpec {
   int workers = 2;  // concurrent requests (threads, or connection slots of a database)
   int queue_limit = 100;
   double cpu_request = 1.0;  // cores reserved per instance on a shared node (ignored on dedicated nodes)
+  double cpu_limit = 0;      // pods: CFS quota in cores, usage is capped at it (0: no limit)
   double memory_request_gib = 1.0;
   int initial_instances = 1;
   int min_instances = 1;

@@ -4,7 +4,7 @@
 #include <boost/graph/topological_sort.hpp>
 #include <iterator>
 
-#include "sim/core/error.hpp"
+#include "controllers/base/error.hpp"
 
 namespace autoscale {
 

@@ -5,7 +5,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "sim/core/error.hpp"
+#include "controllers/base/error.hpp"
 
 namespace autoscale {
 

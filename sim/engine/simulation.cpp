@@ -17,7 +17,7 @@
 #include <queue>
 
 #include "controllers/registry.hpp"
-#include "sim/core/error.hpp"
+#include "controllers/base/error.hpp"
 #include "sim/core/monitoring.hpp"
 #include "sim/core/service_graph.hpp"
 #include "sim/core/traffic.hpp"

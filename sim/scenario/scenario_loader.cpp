@@ -10,7 +10,7 @@
 #include <sstream>
 
 #include "controllers/registry.hpp"
-#include "sim/core/error.hpp"
+#include "controllers/base/error.hpp"
 #include "sim/core/metrics.hpp"
 #include "sim/core/service_graph.hpp"
 #include "sim/core/traffic.hpp"

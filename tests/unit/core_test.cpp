@@ -7,7 +7,7 @@
 #include <fstream>
 
 #include "sim/core/distribution.hpp"
-#include "sim/core/error.hpp"
+#include "controllers/base/error.hpp"
 #include "sim/core/random.hpp"
 #include "sim/core/service_graph.hpp"
 #include "sim/core/trace.hpp"

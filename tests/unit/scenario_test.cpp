@@ -4,7 +4,7 @@
 
 #include <fstream>
 
-#include "sim/core/error.hpp"
+#include "controllers/base/error.hpp"
 #include "sim/scenario/scenario_loader.hpp"
 
 using namespace autoscale;

@@ -1,4 +1,4 @@
-#include "sim/core/error.hpp"
+#include "controllers/base/error.hpp"
 
 #include <algorithm>
 
