@@ -13,8 +13,17 @@ struct ServiceDecision {
   std::string rule;  // the rule that produced or limited the decision, e.g. "scale_out_above", "cooldown"
 };
 
+// A node autoscaler's order for a fixed node pool: this many nodes (new ones join at once; removed ones are
+// taken from the empty nodes, newest first, and never below what the placed pods need).
+struct NodePoolDecision {
+  std::string pool;
+  int desired_nodes = 0;
+  std::string rule;
+};
+
 struct Decision {
   std::vector<ServiceDecision> services;  // services left out keep their desired count
+  std::vector<NodePoolDecision> node_pools;  // pools left out keep their nodes
 };
 
 }  // namespace autoscale

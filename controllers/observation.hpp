@@ -51,9 +51,23 @@ struct ServiceObservation {
   std::vector<InstanceObservation> instances;  // every instance not yet terminated, in launch order
 };
 
+// A node pool as a node autoscaler sees it (the truth at decision time: node lists are not scraped).
+struct NodePoolObservation {
+  std::string name;
+  bool dedicated = false;  // one node per instance (EC2 style), or a fixed pool pods are placed on
+  int nodes = 0;           // open nodes
+  double allocatable_cpu_cores = 0;
+  double allocatable_memory_gib = 0;
+  double requested_cpu_cores = 0;  // by the pods placed on them (a dedicated node: all of it)
+  double requested_memory_gib = 0;
+  int pods = 0;
+  int pending_pods = 0;  // instances of this pool's services waiting for room
+};
+
 struct Observation {
   double time_s = 0;
   std::vector<ServiceObservation> services;
+  std::vector<NodePoolObservation> node_pools;
 
   const ServiceObservation* find(std::string_view name) const {
     for (const auto& s : services)

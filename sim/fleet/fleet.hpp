@@ -1,0 +1,125 @@
+#pragma once
+// The fleet: every instance's lifecycle (launch, pending, provisioning, boot, init, probing, warm-up, service,
+// drain, termination) and the actuator that moves each service towards its desired count (launches, aborted
+// launches, victims, drains). Engine-free: phases are events on the Clock, room comes from the Cluster, init CPU
+// runs on the ExecutionBackend. What happens upward is reported through hooks: every state change, and an
+// instance's termination (the request path then fails what it still held).
+#include <array>
+#include <deque>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "sim/backend/execution_backend.hpp"
+#include "sim/cluster/cluster.hpp"
+#include "sim/core/random.hpp"
+#include "sim/core/scenario.hpp"
+#include "sim/engine/clock.hpp"
+
+namespace autoscale {
+
+enum class State : uint8_t {
+  launching,     // API call accepted, waiting for the launch latency
+  pending,       // no node/host with room
+  provisioning,  // capacity found: VM being created / image pulled
+  booting,
+  initializing,  // application init
+  probing,       // waiting for the readiness probe to succeed
+  warming,       // ready, in the load balancer, capacity ramping up
+  in_service,
+  draining,  // out of the load balancer, finishing in-flight requests
+  terminated,
+  count
+};
+constexpr int kStates = static_cast<int>(State::count);
+const char* state_name(State s);
+inline bool is_ready(State s) {
+  return s == State::warming || s == State::in_service;
+}
+inline bool is_starting(State s) {
+  return s == State::launching || s == State::provisioning || s == State::booting ||
+         s == State::initializing || s == State::probing;
+}
+// Pending, starting or draining: the fleet is changing.
+inline bool is_scaling(State s) {
+  return s == State::pending || is_starting(s) || s == State::draining;
+}
+
+struct Instance {
+  int service = 0;
+  State state = State::launching;
+  uint32_t epoch = 0;  // bumped on every transition: a scheduled phase end of an older epoch is stale
+  Placement placement;
+  double launched_at = 0;
+  double phases_s[4] = {0, 0, 0, 0};  // launch, provision, boot, init (drawn at launch, in this order)
+  double boot_end = 0;
+  bool init_timer_done = false;
+  bool init_cpu_done = true;
+  double warm_start = 0;
+  double ready_time = -1;        // last transition to ready
+  double cpu_done_core_s = 0;    // CPU time of finished work (requests and init), in cores x seconds
+  double init_flops = 0;         // of the running init exec
+  bool terminating = false;      // failing its requests: no second termination from there
+  double bill_usd = 0;           // its dedicated node's whole bill, once terminated
+};
+
+class Fleet {
+ public:
+  struct Hooks {
+    std::function<void(int id, State from, State to)> transition;
+    std::function<void(int id, double t)> gone;  // terminated: fail what it still holds
+    std::function<int(int id)> outstanding;      // requests it holds (in service and queued)
+  };
+  Fleet(const RunSpec& run, Cluster& cluster, ExecutionBackend& backend, Clock& clock, Hooks hooks);
+
+  // `initial`: the fleet at time 0, in service at once (an Auto Scaling group that has been running).
+  void set_desired(int service, int n, double t, bool initial = false);
+  int desired(int service) const { return desired_[static_cast<size_t>(service)]; }
+  void on_event(const Event& e, double t);
+  void on_init_cpu_done(int id, double t);
+  // A draining instance has nothing left: it terminates at once.
+  void on_idle(int id, double t);
+
+  const Instance& instance(int id) const { return instances_[static_cast<size_t>(id)]; }
+  Instance& instance(int id) { return instances_[static_cast<size_t>(id)]; }
+  const std::vector<Instance>& instances() const { return instances_; }
+  const std::vector<int>& of_service(int s) const { return by_service_[static_cast<size_t>(s)]; }
+  // Ready instances of a service, in launch order: what the load balancer routes to.
+  const std::vector<int>& routable(int s) const { return routable_[static_cast<size_t>(s)]; }
+  int count(int s, State st) const { return counts_[static_cast<size_t>(s)][static_cast<int>(st)]; }
+  int starting(int s) const;
+  // Instances pending, starting or draining, all services: the fleet is changing.
+  int scaling() const { return scaling_; }
+  // Speed of a request started now on this instance: below 1 while it warms up.
+  double speed_factor(int id, double t) const;
+  // CPU time (cores x seconds) of the running init exec so far.
+  double init_running_core_s(int id) const;
+
+ private:
+  void launch(int s, double t, bool ready_now);
+  void enter(int id, State st, double t);
+  void place(int id, double t, bool start_phases);
+  void start_init(int id, double t);
+  void maybe_init_done(int id, double t);
+  void begin_drain(int id, double t);
+  void terminate(int id, double t);
+  void retry_pending(double t);
+  int pick_victim(int s) const;
+
+  const RunSpec& run_;
+  Cluster& cluster_;
+  ExecutionBackend& backend_;
+  Clock& clock_;
+  Hooks hooks_;
+  std::vector<Rng> startup_rng_;
+  std::vector<int> desired_;
+  std::vector<Instance> instances_;
+  std::vector<std::vector<int>> by_service_;  // every instance ever launched, in launch order
+  std::vector<std::vector<int>> routable_;
+  std::vector<std::array<int, kStates>> counts_;
+  std::deque<int> pending_;  // instances waiting for room, in launch order
+  int scaling_ = 0;
+  double speed_;
+};
+
+}  // namespace autoscale
