@@ -40,6 +40,18 @@ double Distribution::expected() const {
       return 0.5 * (min + max);
     case Kind::empirical:
       return values.empty() ? 0 : std::accumulate(values.begin(), values.end(), 0.0) / double(values.size());
+    case Kind::normal: {
+      // sample() draws from the normal conditioned on v >= 0: the mean of N(mu, sigma) truncated to [0, inf)
+      // is mu + sigma phi(alpha) / (1 - Phi(alpha)), alpha = -mu / sigma. With mean >= 0, alpha <= 0 and
+      // 1 - Phi(alpha) >= 0.5.
+      if (cv <= 0 || mean == 0) return mean;
+      double sigma = mean * cv;
+      double alpha = -mean / sigma;
+      constexpr double inv_sqrt_2pi = 0.3989422804014327;          // 1 / sqrt(2 pi)
+      double pdf = inv_sqrt_2pi * std::exp(-0.5 * alpha * alpha);  // phi(alpha)
+      double tail = 0.5 * std::erfc(alpha / std::sqrt(2.0));       // 1 - Phi(alpha)
+      return mean + sigma * pdf / tail;
+    }
     default:
       return mean;
   }

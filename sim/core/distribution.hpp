@@ -11,7 +11,7 @@ namespace autoscale {
 struct Distribution {
   enum class Kind { constant, uniform, normal, lognormal, exponential, empirical };
   Kind kind = Kind::constant;
-  double mean = 0;  // constant value, or the mean (normal, lognormal, exponential)
+  double mean = 0;  // constant value, or the mean (lognormal, exponential; normal: before truncation, >= 0)
   double cv = 0;    // coefficient of variation (normal, lognormal)
   double min = 0;   // uniform bounds
   double max = 0;
@@ -30,6 +30,7 @@ struct Distribution {
   }
   // Draws one value; never negative (normal is truncated at zero by redrawing).
   double sample(Rng& rng) const;
+  // The mean of what sample() draws (for a normal, the mean of the normal truncated at zero).
   double expected() const;
 };
 

@@ -1,6 +1,10 @@
 #include "sim/core/metrics.hpp"
 
 #include <algorithm>
+#include <limits>
+#include <stdexcept>
+
+#include "sim/core/monitoring.hpp"
 
 namespace autoscale {
 
@@ -23,16 +27,24 @@ ScalingCounts count_scaling(const std::vector<int>& seq) {
   return c;
 }
 
-ProvisioningStats provisioning_stats(const std::vector<int32_t>& ready, const std::vector<double>& needed,
-                                     double dt) {
+namespace {
+// Length of record interval i: from the previous record (or the start) to time_s[i].
+double interval_s(const std::vector<double>& time_s, size_t i) {
+  return time_s[i] - (i > 0 ? time_s[i - 1] : 0.0);
+}
+}  // namespace
+
+ProvisioningStats provisioning_stats(const std::vector<double>& time_s, const std::vector<int32_t>& ready,
+                                     const std::vector<double>& needed) {
+  if (ready.size() != time_s.size() || needed.size() != time_s.size())
+    throw std::invalid_argument("provisioning_stats: ready and needed need one value per record interval");
   ProvisioningStats p;
   double run = 0;
-  size_t n = std::min(ready.size(), needed.size());
-  for (size_t i = 0; i < n; ++i) {
+  for (size_t i = 0; i < time_s.size(); ++i) {
+    double dt = interval_s(time_s, i);
     double gap = ready[i] - needed[i];
     if (gap > 0) p.wasted_instance_seconds += gap * dt;
     if (gap < 0) {
-      p.under_provisioned_seconds += dt;
       run += dt;
     } else if (run > 0) {
       p.episode_lengths_s.push_back(run);
@@ -41,6 +53,69 @@ ProvisioningStats provisioning_stats(const std::vector<int32_t>& ready, const st
   }
   if (run > 0) p.episode_lengths_s.push_back(run);
   return p;
+}
+
+Summary summarize(const RunTotals& totals, const RunResult& recorded, const SummaryConfig& cfg) {
+  const long completed = static_cast<long>(totals.completed_latencies_s.size());
+  const long in_flight = static_cast<long>(totals.in_flight_arrivals_s.size());
+  if (totals.requests_total != completed + totals.requests_failed + in_flight)
+    throw std::invalid_argument("summarize: requests_total != completed + failed + in flight");
+  const double sla = cfg.sla_latency_s;
+  const long violations =
+      totals.requests_failed +
+      std::count_if(totals.completed_latencies_s.begin(), totals.completed_latencies_s.end(),
+                    [sla](double latency) { return latency > sla; }) +
+      std::count_if(totals.in_flight_arrivals_s.begin(), totals.in_flight_arrivals_s.end(),
+                    [&](double arrival) { return totals.duration_s - arrival > sla; });
+
+  ScalingCounts sc;
+  for (const auto& history : totals.desired_history) {
+    ScalingCounts c = count_scaling(history);
+    sc.actions += c.actions;
+    sc.reversals += c.reversals;
+  }
+
+  const std::vector<double>& time_s = recorded.time_s;
+  double wasted = 0, episodes_total = 0;
+  size_t episodes = 0;
+  for (const auto& ser : recorded.services) {
+    ProvisioningStats p = provisioning_stats(time_s, ser.instances_ready, ser.needed_instances);
+    wasted += p.wasted_instance_seconds;
+    episodes += p.episode_lengths_s.size();
+    for (double e : p.episode_lengths_s) episodes_total += e;
+  }
+  double under_any = 0;
+  for (size_t i = 0; i < time_s.size(); ++i)
+    if (std::any_of(recorded.services.begin(), recorded.services.end(), [i](const ServiceSeries& ser) {
+          return ser.instances_ready[i] < ser.needed_instances[i];
+        }))
+      under_any += interval_s(time_s, i);
+
+  std::vector<double> all = totals.completed_latencies_s;
+  std::vector<double> scaling = totals.scaling_latencies_s;
+  const double total = static_cast<double>(totals.requests_total);
+  Summary s;
+  auto add = [&](const char* k, double v, bool integer = false) { s.push_back({k, v, integer}); };
+  add("requests_total", total, true);
+  add("requests_completed", static_cast<double>(completed), true);
+  add("requests_failed", static_cast<double>(totals.requests_failed), true);
+  add("requests_in_flight_end", static_cast<double>(in_flight), true);
+  add("sla_violation_fraction", totals.requests_total > 0 ? static_cast<double>(violations) / total : 0);
+  add("latency_p50_s", quantile(all, 0.50));
+  add("latency_p95_s", quantile(all, 0.95));
+  add("latency_p99_s", quantile(all, 0.99));
+  add("latency_p95_during_scaling_s",
+      scaling.empty() ? std::numeric_limits<double>::quiet_NaN() : quantile(scaling, 0.95));
+  add("cost_usd", totals.cost_usd);
+  add("cost_per_million_requests_usd", totals.requests_total > 0 ? totals.cost_usd / total * 1e6 : 0);
+  add("instance_seconds", totals.instance_seconds);
+  add("wasted_instance_seconds", wasted);
+  add("under_provisioned_seconds", under_any);
+  add("scaling_actions", static_cast<double>(sc.actions), true);
+  add("scaling_reversals", static_cast<double>(sc.reversals), true);
+  add("reversals_per_hour", static_cast<double>(sc.reversals) / (totals.duration_s / 3600.0));
+  add("time_to_scale_mean_s", episodes > 0 ? episodes_total / static_cast<double>(episodes) : 0);
+  return s;
 }
 
 }  // namespace autoscale

@@ -70,14 +70,44 @@ struct ScalingCounts {
 };
 ScalingCounts count_scaling(const std::vector<int>& desired_sequence);
 
-// Capacity against need, per record interval of length dt_s.
+// Capacity against need over the record intervals ending at time_s (s; the first interval starts at 0, the
+// last may be shorter than record_interval_s): each interval counts for its real length. ready and needed
+// (instances) hold one value per interval; otherwise throws std::invalid_argument.
 struct ProvisioningStats {
-  double wasted_instance_seconds = 0;     // sum of max(0, ready - needed) * dt
-  double under_provisioned_seconds = 0;   // intervals where ready < needed
-  std::vector<double> episode_lengths_s;  // maximal runs of under-provisioned intervals
+  double wasted_instance_seconds = 0;     // instance-s: sum of max(0, ready - needed) x interval length
+  std::vector<double> episode_lengths_s;  // s: length of each maximal run of intervals with ready < needed
 };
-ProvisioningStats provisioning_stats(const std::vector<int32_t>& ready, const std::vector<double>& needed,
-                                     double dt_s);
+ProvisioningStats provisioning_stats(const std::vector<double>& time_s, const std::vector<int32_t>& ready,
+                                     const std::vector<double>& needed);
+
+// What the engine counts over a run, for summarize(). Requests are end-user requests (entering the traffic's
+// entry service); calls between services are not counted.
+struct RunTotals {
+  long requests_total = 0;   // requests: arrived during the run (completed + failed + in flight at the end)
+  long requests_failed = 0;  // requests: rejected, failed downstream, dropped by a drain timeout, or answered
+                             // after the client timeout
+  std::vector<double> completed_latencies_s;  // s: end-to-end latency of each completed request (their
+                                              // number is requests_completed)
+  std::vector<double> scaling_latencies_s;    // s: latency of each completed request that arrived while some
+                                              // instance (any service) was pending, starting or draining
+  std::vector<double> in_flight_arrivals_s;   // s: arrival time of each request still in flight at the end
+                                              // (their number is requests_in_flight_end)
+  double cost_usd = 0;          // USD: cost of every node, up to the end for those still running
+  double instance_seconds = 0;  // s: sum over instances of launch request to termination (or the end)
+  double duration_s = 0;        // s: length of the run; the end is at duration_s
+  std::vector<std::vector<int>> desired_history;  // instances, per service in index order: the initial
+                                                  // desired count, then each new (clamped) value
+};
+
+struct SummaryConfig {
+  double sla_latency_s;  // s: [sla] latency_s; a request violates the SLA when slower than this
+};
+
+// The summary metrics of results/SCHEMA.md, keyed and ordered as summary_metric_names(). recorded gives
+// time_s and, per service, instances_ready and needed_instances (one value per time_s). Throws
+// std::invalid_argument if requests_total != completed + failed + in flight, or a series has the wrong
+// length.
+Summary summarize(const RunTotals& totals, const RunResult& recorded, const SummaryConfig& cfg);
 
 }  // namespace autoscale
 

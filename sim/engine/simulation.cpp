@@ -1193,62 +1193,22 @@ void Simulation::finalize(double end, RunResult& out) {
           i < services_[k].failures_by_interval.size() ? services_[k].failures_by_interval[i] / dt : 0);
     }
   }
-  Summary& s = result_.summary;
-  auto add = [&](const char* k, double v, bool integer = false) { s.push_back({k, v, integer}); };
-  long in_flight = 0;
+  RunTotals totals;
+  totals.requests_total = roots_total_;
+  totals.requests_failed = roots_failed_;
+  totals.completed_latencies_s = root_latencies_;
+  totals.scaling_latencies_s = root_latencies_scaling_;
   for (const auto& q : requests_)
-    if (q.live && q.parent == kNone) {
-      ++in_flight;
-      if (end - q.arrival > run_.sla.latency_s) ++roots_slow_;
-    }
-  double instance_seconds = instance_seconds_closed_;
-  double cost = closed_node_cost_;
+    if (q.live && q.parent == kNone) totals.in_flight_arrivals_s.push_back(q.arrival);
+  totals.instance_seconds = instance_seconds_closed_;
+  totals.cost_usd = closed_node_cost_;
   for (const auto& in : instances_)
-    if (in.state != State::terminated) instance_seconds += end - in.launched_at;
+    if (in.state != State::terminated) totals.instance_seconds += end - in.launched_at;
   for (const auto& n : nodes_)
-    if (n.billed_until < 0) cost += node_cost(n, end);
-  std::vector<double> all = root_latencies_;
-  std::vector<double> scaling = root_latencies_scaling_;
-  ScalingCounts sc;
-  double wasted = 0, under_any = 0;
-  std::vector<double> episodes;
-  std::vector<char> under(result_.time_s.size(), 0);
-  for (size_t k = 0; k < services_.size(); ++k) {
-    ScalingCounts c = count_scaling(services_[k].desired_history);
-    sc.actions += c.actions;
-    sc.reversals += c.reversals;
-    const ServiceSeries& ser = result_.services[k];
-    ProvisioningStats p =
-        provisioning_stats(ser.instances_ready, ser.needed_instances, run_.record_interval_s);
-    wasted += p.wasted_instance_seconds;
-    episodes.insert(episodes.end(), p.episode_lengths_s.begin(), p.episode_lengths_s.end());
-    for (size_t i = 0; i < under.size(); ++i)
-      if (ser.instances_ready[i] < ser.needed_instances[i]) under[i] = 1;
-  }
-  for (char u : under) under_any += u ? run_.record_interval_s : 0;
-  double tts = 0;
-  for (double e : episodes) tts += e;
-  tts = episodes.empty() ? 0 : tts / static_cast<double>(episodes.size());
-  add("requests_total", static_cast<double>(roots_total_), true);
-  add("requests_completed", static_cast<double>(roots_completed_), true);
-  add("requests_failed", static_cast<double>(roots_failed_), true);
-  add("requests_in_flight_end", static_cast<double>(in_flight), true);
-  add("sla_violation_fraction",
-      roots_total_ > 0 ? static_cast<double>(roots_failed_ + roots_slow_) / static_cast<double>(roots_total_)
-                       : 0);
-  add("latency_p50_s", quantile(all, 0.50));
-  add("latency_p95_s", quantile(all, 0.95));
-  add("latency_p99_s", quantile(all, 0.99));
-  add("latency_p95_during_scaling_s", quantile(scaling, 0.95));
-  add("cost_usd", cost);
-  add("cost_per_million_requests_usd", roots_total_ > 0 ? cost / static_cast<double>(roots_total_) * 1e6 : 0);
-  add("instance_seconds", instance_seconds);
-  add("wasted_instance_seconds", wasted);
-  add("under_provisioned_seconds", under_any);
-  add("scaling_actions", static_cast<double>(sc.actions), true);
-  add("scaling_reversals", static_cast<double>(sc.reversals), true);
-  add("reversals_per_hour", static_cast<double>(sc.reversals) / (end / 3600.0));
-  add("time_to_scale_mean_s", tts);
+    if (n.billed_until < 0) totals.cost_usd += node_cost(n, end);
+  totals.duration_s = end;
+  for (const auto& sv : services_) totals.desired_history.push_back(sv.desired_history);
+  result_.summary = summarize(totals, result_, SummaryConfig{run_.sla.latency_s});
   out = std::move(result_);
 }
 

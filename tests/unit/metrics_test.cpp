@@ -1,5 +1,7 @@
 // Monitoring and summary metrics against hand-worked examples.
 #include <catch2/catch.hpp>
+#include <cmath>
+#include <stdexcept>
 
 #include "sim/core/metrics.hpp"
 #include "sim/core/monitoring.hpp"
@@ -27,16 +29,162 @@ TEST_CASE("actions and reversals of a desired-count sequence", "[metrics]") {
   CHECK(count_scaling({1, 2, 3, 4}).reversals == 0);
 }
 
-TEST_CASE("wasted capacity, under-provisioning and time to scale", "[metrics]") {
-  // Intervals of 60 s. ready - needed = +1, 0, -1, -2, +1, -0.5, 0
-  std::vector<int32_t> ready = {2, 2, 1, 1, 3, 2, 2};
+TEST_CASE("wasted capacity and under-provisioning episodes weight each interval by its real length",
+          "[metrics]") {
+  // One idle instance for 1000 s recorded every 300 s: intervals 300, 300, 300 and 100 s.
+  // Wasted: 1 x (300 + 300 + 300 + 100) = 1000 instance-seconds (not 4 x 300 = 1200).
+  ProvisioningStats idle = provisioning_stats({300, 600, 900, 1000}, {1, 1, 1, 1}, {0, 0, 0, 0});
+  CHECK(idle.wasted_instance_seconds == 1000);
+  CHECK(idle.episode_lengths_s.empty());
+  // Intervals 60 s each, the last 30 s. ready - needed = +1, 0, -1, -2, +1, -0.5, -1.
+  std::vector<double> t = {60, 120, 180, 240, 300, 360, 390};
+  std::vector<int32_t> ready = {2, 2, 1, 1, 3, 2, 1};
   std::vector<double> needed = {1, 2, 2, 3, 2, 2.5, 2};
-  ProvisioningStats p = provisioning_stats(ready, needed, 60);
+  ProvisioningStats p = provisioning_stats(t, ready, needed);
   CHECK(p.wasted_instance_seconds == 120);  // (1 + 1) x 60
-  CHECK(p.under_provisioned_seconds == 180);
   REQUIRE(p.episode_lengths_s.size() == 2);
-  CHECK(p.episode_lengths_s[0] == 120);
-  CHECK(p.episode_lengths_s[1] == 60);
+  CHECK(p.episode_lengths_s[0] == 120);  // 60 + 60
+  CHECK(p.episode_lengths_s[1] == 90);   // 60 + 30: still short of need when the run ends
+  CHECK_THROWS_AS(provisioning_stats(t, {2, 2}, needed), std::invalid_argument);
+  CHECK_THROWS_AS(provisioning_stats(t, ready, {1, 2}), std::invalid_argument);
+}
+
+namespace {
+double metric(const Summary& s, const std::string& key) {
+  const SummaryValue* v = find_metric(s, key);
+  REQUIRE(v != nullptr);
+  return v->value;
+}
+
+ServiceSeries series(std::vector<int32_t> ready, std::vector<double> needed) {
+  ServiceSeries s;
+  s.instances_ready = std::move(ready);
+  s.needed_instances = std::move(needed);
+  return s;
+}
+
+// A run of 1000 s, recorded every 300 s (the last interval is 100 s), with no service series.
+RunTotals thousand_seconds(RunResult& recorded) {
+  recorded.record_interval_s = 300;
+  recorded.time_s = {300, 600, 900, 1000};
+  RunTotals t;
+  t.duration_s = 1000;
+  return t;
+}
+}  // namespace
+
+TEST_CASE("summarize: keys in the canonical order, counts flagged as integers", "[metrics]") {
+  RunResult rec;
+  RunTotals t = thousand_seconds(rec);
+  Summary s = summarize(t, rec, SummaryConfig{1.0});
+  REQUIRE(s.size() == summary_metric_names().size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    CHECK(s[i].key == summary_metric_names()[i]);
+    bool count = s[i].key.rfind("requests_", 0) == 0 || s[i].key == "scaling_actions" ||
+                 s[i].key == "scaling_reversals";
+    CHECK(s[i].integer == count);
+  }
+}
+
+TEST_CASE("summarize: request counts and the SLA violation fraction", "[metrics]") {
+  RunResult rec;
+  RunTotals t = thousand_seconds(rec);
+  // SLA 2 s. Completed: 2.5 and 4 are slower (2.0 is not: the SLA is met at exactly 2 s) -> 2 slow.
+  t.completed_latencies_s = {0.5, 1.0, 2.0, 2.5, 4.0};
+  t.requests_failed = 3;
+  // In flight at t = 1000 since 1, 2 and 10 s: only the last is older than the SLA -> 1.
+  t.in_flight_arrivals_s = {999, 998, 990};
+  t.requests_total = 11;  // 5 + 3 + 3
+  Summary s = summarize(t, rec, SummaryConfig{2.0});
+  CHECK(metric(s, "requests_total") == 11);
+  CHECK(metric(s, "requests_completed") == 5);
+  CHECK(metric(s, "requests_failed") == 3);
+  CHECK(metric(s, "requests_in_flight_end") == 3);
+  CHECK(metric(s, "sla_violation_fraction") == Approx(6.0 / 11));  // (3 failed + 2 slow + 1 old) / 11
+  // A looser SLA of 5 s: no completed request is slow, one in-flight request is older -> (3 + 0 + 1) / 11.
+  CHECK(metric(summarize(t, rec, SummaryConfig{5.0}), "sla_violation_fraction") == Approx(4.0 / 11));
+  t.requests_total = 12;  // one request unaccounted for
+  CHECK_THROWS_AS(summarize(t, rec, SummaryConfig{2.0}), std::invalid_argument);
+}
+
+TEST_CASE("summarize: latency percentiles, overall and during scaling", "[metrics]") {
+  RunResult rec;
+  RunTotals t = thousand_seconds(rec);
+  // Sorted 1 2 3 4 5; position q x (5 - 1): p50 at 2 -> 3; p95 at 3.8 -> 4 + 0.8 x (5 - 4) = 4.8;
+  // p99 at 3.96 -> 4.96.
+  t.completed_latencies_s = {5, 1, 4, 2, 3};
+  // Sorted 1 2 3; p95 at 0.95 x 2 = 1.9 -> 2 + 0.9 x (3 - 2) = 2.9.
+  t.scaling_latencies_s = {3, 1, 2};
+  t.requests_total = 5;
+  Summary s = summarize(t, rec, SummaryConfig{10.0});
+  CHECK(metric(s, "latency_p50_s") == Approx(3));
+  CHECK(metric(s, "latency_p95_s") == Approx(4.8));
+  CHECK(metric(s, "latency_p99_s") == Approx(4.96));
+  CHECK(metric(s, "latency_p95_during_scaling_s") == Approx(2.9));
+  // A run that never scales: no request arrived during scaling, so there is no such latency (not 0 s).
+  t.scaling_latencies_s.clear();
+  Summary never = summarize(t, rec, SummaryConfig{10.0});
+  CHECK(std::isnan(metric(never, "latency_p95_during_scaling_s")));
+  CHECK(metric(never, "latency_p95_s") == Approx(4.8));
+}
+
+TEST_CASE("summarize: cost per million requests, and a run without requests", "[metrics]") {
+  RunResult rec;
+  RunTotals t = thousand_seconds(rec);
+  t.cost_usd = 3;
+  t.instance_seconds = 2500;
+  t.requests_failed = 250000;
+  t.requests_total = 250000;
+  Summary s = summarize(t, rec, SummaryConfig{1.0});
+  CHECK(metric(s, "cost_usd") == 3);
+  CHECK(metric(s, "instance_seconds") == 2500);
+  CHECK(metric(s, "cost_per_million_requests_usd") == Approx(12));  // 3 / 250000 x 10^6
+  CHECK(metric(s, "sla_violation_fraction") == 1);                  // every request failed
+  t.requests_failed = t.requests_total = 0;
+  Summary none = summarize(t, rec, SummaryConfig{1.0});
+  CHECK(metric(none, "cost_usd") == 3);
+  CHECK(metric(none, "cost_per_million_requests_usd") == 0);  // defined as 0, not 3 / 0
+  CHECK(metric(none, "sla_violation_fraction") == 0);
+  CHECK(metric(none, "requests_total") == 0);
+}
+
+TEST_CASE("summarize: scaling actions, reversals and reversals per hour", "[metrics]") {
+  RunResult rec;
+  RunTotals t = thousand_seconds(rec);
+  t.duration_s = 7200;  // 2 h
+  // Service 0: 2 -> 3 -> 4 (+, +) -> 3 (-, reversal) -> 5 (+, reversal) -> 2 (-, reversal): 5 actions, 3
+  // reversals. Service 1: 4 -> 2 (-) -> 3 (+, reversal): 2 actions, 1 reversal. Service 2: never changes.
+  t.desired_history = {{2, 3, 4, 3, 5, 2}, {4, 2, 3}, {6}};
+  Summary s = summarize(t, rec, SummaryConfig{1.0});
+  CHECK(metric(s, "scaling_actions") == 7);             // 5 + 2 + 0
+  CHECK(metric(s, "scaling_reversals") == 4);           // 3 + 1 + 0
+  CHECK(metric(s, "reversals_per_hour") == Approx(2));  // 4 / 2 h
+}
+
+TEST_CASE("summarize: wasted and under-provisioned seconds, time to scale, with a short last interval",
+          "[metrics]") {
+  RunResult rec;
+  RunTotals t = thousand_seconds(rec);  // intervals 300, 300, 300, 100 s
+  // Service 0: ready - needed = +1, +1, +1, -1: wasted 3 x 300 = 900; one episode: the last 100 s.
+  rec.services.push_back(series({2, 2, 2, 1}, {1, 1, 1, 2}));
+  // Service 1: ready - needed = 0, -1, -2, -1: wasted 0; one episode 300 + 300 + 100 = 700 s.
+  rec.services.push_back(series({2, 1, 1, 1}, {2, 2, 3, 2}));
+  // Service 2: one idle instance all along: wasted 300 + 300 + 300 + 100 = 1000 (not 4 x 300 = 1200).
+  rec.services.push_back(series({1, 1, 1, 1}, {0, 0, 0, 0}));
+  Summary s = summarize(t, rec, SummaryConfig{1.0});
+  CHECK(metric(s, "wasted_instance_seconds") == Approx(1900));  // 900 + 0 + 1000
+  // Some service short of need in intervals 2, 3 (service 1) and 4 (services 0 and 1, counted once):
+  // 300 + 300 + 100 = 700 s.
+  CHECK(metric(s, "under_provisioned_seconds") == Approx(700));
+  CHECK(metric(s, "time_to_scale_mean_s") == Approx(400));  // episodes 100 and 700 s: (100 + 700) / 2
+  // Only the idle service: nothing short of need, no episode: time to scale is 0 (SCHEMA.md: 0 if none).
+  rec.services.erase(rec.services.begin(), rec.services.begin() + 2);
+  Summary idle = summarize(t, rec, SummaryConfig{1.0});
+  CHECK(metric(idle, "wasted_instance_seconds") == Approx(1000));
+  CHECK(metric(idle, "under_provisioned_seconds") == 0);
+  CHECK(metric(idle, "time_to_scale_mean_s") == 0);
+  rec.services.push_back(series({1, 1}, {0, 0}));  // two values for four intervals
+  CHECK_THROWS_AS(summarize(t, rec, SummaryConfig{1.0}), std::invalid_argument);
 }
 
 TEST_CASE("monitoring: controllers see lagged scrapes averaged over the window", "[monitoring]") {
