@@ -22,7 +22,7 @@ struct NodePoolDecision {
 };
 
 struct Decision {
-  std::vector<ServiceDecision> services;  // services left out keep their desired count
+  std::vector<ServiceDecision> services;     // services left out keep their desired count
   std::vector<NodePoolDecision> node_pools;  // pools left out keep their nodes
 };
 

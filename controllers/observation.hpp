@@ -14,14 +14,16 @@ struct InstanceObservation {
   std::string state;      // lifecycle state at the newest visible scrape (launching, pending, ..., draining)
   bool ready = false;     // warming or in service: in the load balancer
   bool deleting = false;  // draining
-  double start_time_s = 0;         // launch request
-  double ready_time_s = -1;        // when it last turned ready (-1: never)
-  bool has_metrics = false;        // false when the window holds fewer than two scrapes of it
-  double cpu_usage_cores = 0;      // mean over the window
-  double cpu_request_cores = 0;    // pods: cpu_request; dedicated nodes: the node's vCPUs
-  double concurrency = 0;          // requests in service, mean over the window's scrapes
-  double metrics_timestamp_s = 0;  // time of the newest scrape used
-  double metrics_window_s = 0;     // span the usage was measured over
+  double start_time_s = 0;       // launch request
+  double ready_time_s = -1;      // when it last turned ready (-1: never)
+  bool has_metrics = false;      // false when the window holds fewer than two scrapes of it
+  double cpu_usage_cores = 0;    // CPU delivered to it (cores), mean over the window: may exceed the request
+  double cpu_request_cores = 0;  // pods: cpu_request; dedicated nodes: the node's vCPUs
+  double cpu_limit_cores = 0;    // pods with a CPU limit (CFS quota); 0: none
+  double cpu_throttled_fraction = 0;  // share of the window its running work exceeded the limit (throttled)
+  double concurrency = 0;             // requests in service, mean over the window's scrapes
+  double metrics_timestamp_s = 0;     // time of the newest scrape used
+  double metrics_window_s = 0;        // span the usage was measured over
 };
 
 struct ServiceObservation {
@@ -39,13 +41,13 @@ struct ServiceObservation {
   // Aggregated over the monitoring window of visible samples.
   bool metrics_valid = false;  // false until a sample is visible
   double sample_age_s = 0;     // now minus the newest visible sample's time
-  double cpu_utilization = 0;  // busy cores / capacity cores of ready instances, 0..1
+  double cpu_utilization = 0;  // CPU delivered to ready instances / their CPU request (pods may exceed 1)
   double arrival_rps = 0;
   double completed_rps = 0;
   double failed_rps = 0;
   double error_rate = 0;   // failed / (completed + failed)
-  double concurrency = 0;  // requests in service, mean per ready instance
-  double queue_depth = 0;  // queued requests, mean per ready instance
+  double concurrency = 0;  // requests in service on ready instances, mean per ready instance
+  double queue_depth = 0;  // requests queued on ready instances, mean per ready instance
   double latency_p95_s = 0;
   double connections_in_use = 0;               // database services: busy connection slots, total
   std::vector<InstanceObservation> instances;  // every instance not yet terminated, in launch order

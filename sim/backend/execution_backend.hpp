@@ -1,8 +1,8 @@
 #pragma once
 // The execution side of the engine: where CPU work runs and how bytes cross the network. The request path and
 // the fleet start work and messages through this interface and learn of their end through one completion
-// handler; they never see SimGrid. SimGrid is the first implementation (sim/backend/simgrid_backend); a second
-// one can compute queues without any engine.
+// handler; they never see SimGrid. SimGrid is the first implementation (sim/backend/simgrid_backend); a
+// second one can compute queues without any engine.
 //
 // Places are "contexts": a node (a VM on a physical host, or a host of its own), or a container on a node (a
 // pod with a CPU limit). Every activity is named by its kind and an index the caller owns (a request slot, an
@@ -45,8 +45,8 @@ class ExecutionBackend {
   // Stops a running activity without reporting it.
   virtual void cancel(ActivityId id) = 0;
 
-  // Runs until `time_s` (completions are reported from inside, in time order) and returns the backend's clock,
-  // which may be slightly short of time_s.
+  // Runs until `time_s` (completions are reported from inside, in time order) and returns the backend's
+  // clock, which may be slightly short of time_s.
   virtual double advance_to(double time_s) = 0;
   virtual double speed_flops_per_core() const = 0;
 };

@@ -29,11 +29,11 @@ bool is_comm(ActivityKind k) {
 
 struct SimgridBackend::Impl {
   struct Context {
-    sg::Host* host = nullptr;            // where work runs: a VM, or a node's own host
-    sg::VirtualMachine* vm = nullptr;    // when the context is a VM (destroyed once idle)
-    int pool = -1;                       // nodes on hosts of their own: the slot's pool
-    int comms_in_flight = 0;             // messages from or to it
-    int execs = 0;                       // activities running on it
+    sg::Host* host = nullptr;          // where work runs: a VM, or a node's own host
+    sg::VirtualMachine* vm = nullptr;  // when the context is a VM (destroyed once idle)
+    int pool = -1;                     // nodes on hosts of their own: the slot's pool
+    int comms_in_flight = 0;           // messages from or to it
+    int execs = 0;                     // activities running on it
     bool closed = false;
   };
   struct Running {
@@ -72,11 +72,11 @@ struct SimgridBackend::Impl {
     const double bw = run_.network.bandwidth_gbps * 1e9 / 8;
     auto add_host = [&](const std::string& name, int cores) {
       sg::Host* host = zone->create_host(name, speed_)->set_core_count(cores)->seal();
-      const sg::Link* link = zone->create_split_duplex_link("link-" + name, bw)
-                                 ->set_latency(run_.network.latency_s)
-                                 ->seal();
+      const sg::Link* link =
+          zone->create_split_duplex_link("link-" + name, bw)->set_latency(run_.network.latency_s)->seal();
       zone->add_route(host->get_netpoint(), nullptr, nullptr, nullptr,
-                      {{link, sg::LinkInRoute::Direction::UP}, {link, sg::LinkInRoute::Direction::DOWN}}, true);
+                      {{link, sg::LinkInRoute::Direction::UP}, {link, sg::LinkInRoute::Direction::DOWN}},
+                      true);
       return host;
     };
     if (vms_) {
@@ -131,7 +131,7 @@ struct SimgridBackend::Impl {
           --ctx.comms_in_flight;
         else
           --ctx.execs;
-        if (ctx.closed && ctx.comms_in_flight == 0 && ctx.execs == 0) retire_.push_back(c);
+        if (ctx.vm && ctx.closed && ctx.comms_in_flight == 0 && ctx.execs == 0) retire_.push_back(c);
       }
     r.contexts[0] = r.contexts[1] = -1;
     // Released after run_until() returns, never inside SimGrid's callback.
@@ -147,26 +147,27 @@ struct SimgridBackend::Impl {
     handler_(id, ok, sg::Engine::get_clock());
   }
 
-  // Contexts closed and idle: VMs are destroyed, hosts of their own go back to their pool's free slots.
+  // VMs closed and idle are destroyed.
   void retire_idle() {
     for (int c : retire_) {
       Context& ctx = contexts_[static_cast<size_t>(c)];
-      if (!ctx.closed || ctx.comms_in_flight > 0 || ctx.execs > 0 || !ctx.host) continue;
-      if (ctx.vm) {
-        ctx.vm->destroy();
-        ctx = Context{};
-        free_contexts_.push_back(c);
-      } else {
-        free_slots_[static_cast<size_t>(ctx.pool)].insert(c);
-      }
+      if (!ctx.vm || !ctx.closed || ctx.comms_in_flight > 0 || ctx.execs > 0) continue;
+      ctx.vm->destroy();
+      ctx = Context{};
+      free_contexts_.push_back(c);
     }
     retire_.clear();
   }
 
+  // A node's own host is free for the next node at once (messages still in flight to or from the old one land
+  // on its link); a VM is destroyed once SimGrid has retired its activities and no message is in flight.
   void close(int c) {
     Context& ctx = contexts_[static_cast<size_t>(c)];
     ctx.closed = true;
-    if (ctx.comms_in_flight == 0 && ctx.execs == 0) retire_.push_back(c);
+    if (!ctx.vm)
+      free_slots_[static_cast<size_t>(ctx.pool)].insert(c);
+    else if (ctx.comms_in_flight == 0 && ctx.execs == 0)
+      retire_.push_back(c);
   }
 
   void shutdown() {
@@ -211,7 +212,8 @@ bool SimgridBackend::nodes_are_vms() const {
 int SimgridBackend::open_node(int pool, int host, const std::string& name) {
   Impl& m = *impl_;
   if (m.vms_) {
-    const InstanceType& type = m.run_.instance_type(m.run_.node_pools[static_cast<size_t>(pool)].instance_type);
+    const InstanceType& type =
+        m.run_.instance_type(m.run_.node_pools[static_cast<size_t>(pool)].instance_type);
     Impl::Context c;
     c.vm = m.hosts_[static_cast<size_t>(host)]->create_vm(name, type.vcpu);
     c.vm->start();

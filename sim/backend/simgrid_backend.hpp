@@ -5,8 +5,8 @@
 // Nodes are modelled where their contention is: with cluster.hosts.cpu_overcommit > 1, nodes are VMs on the
 // physical hosts, so that VMs contend for host cores (noisy neighbours); otherwise a node owns its vCPUs
 // outright and is a SimGrid host of its own (created up front, reused after termination), which SimGrid
-// simulates at a cost that does not grow with the fleet. A pod with a CPU limit is a VM capped at its limit on
-// its node.
+// simulates at a cost that does not grow with the fleet. A pod with a CPU limit is a VM capped at its limit
+// on its node.
 #include <memory>
 
 #include "sim/backend/execution_backend.hpp"
@@ -39,7 +39,5 @@ class SimgridBackend : public ExecutionBackend {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
-
-std::string simgrid_version();
 
 }  // namespace autoscale

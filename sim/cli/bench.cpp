@@ -66,7 +66,7 @@ int cmd_bench_engine(bool json, double duration_s, int rounds, bool quiet) {
       std::fprintf(stderr, "bench engine: round %d of %d (%.0f simulated s at 200 rps, twice)\n", k + 1,
                    rounds, duration_s);
     Measure r = in_child([&](Measure& m) {
-      RawBaselineResult res = run_raw_baseline(duration_s, 1);
+      RawBaselineResult res = run_raw_baseline(duration_s, 20, 200, 1);
       m.requests = static_cast<double>(res.requests);
       m.p95_s = res.p95_latency_s;
     });

@@ -9,7 +9,8 @@ namespace autoscale {
 
 namespace {
 PlacementRule rule_of(SchedulerPolicy p) {
-  return p == SchedulerPolicy::most_allocated ? PlacementRule::most_allocated : PlacementRule::least_allocated;
+  return p == SchedulerPolicy::most_allocated ? PlacementRule::most_allocated
+                                              : PlacementRule::least_allocated;
 }
 }  // namespace
 
@@ -94,24 +95,31 @@ Placement Cluster::place(int service, int instance) {
   pl.max_cores = n.vcpu;
   pl.context = n.context;
   if (spec.cpu_limit > 0) {
-    pl.context = backend_.open_container(n.context, spec.cpu_limit, spec.name + "-" + std::to_string(instance));
+    pl.context =
+        backend_.open_container(n.context, spec.cpu_limit, spec.name + "-" + std::to_string(instance));
     pl.max_cores = spec.cpu_limit;
   }
   return pl;
+}
+
+// The node's bill ends (returned whole), its host's room is freed and its backend place closed.
+double Cluster::close_node(int node, double t) {
+  Node& n = nodes_[static_cast<size_t>(node)];
+  n.open = false;
+  n.billed_until = t;
+  double bill = node_cost_usd(node, t);
+  closed_cost_usd_ += bill;
+  host_cpu_reserved_[static_cast<size_t>(n.host)] -= n.vcpu;
+  host_mem_reserved_[static_cast<size_t>(n.host)] -= n.memory_gib;
+  backend_.close_node(n.context);
+  return bill;
 }
 
 double Cluster::release(int service, const Placement& p, double t) {
   if (p.node < 0) return 0;
   Node& n = nodes_[static_cast<size_t>(p.node)];
   if (n.dedicated) {
-    n.billed_until = t;
-    n.open = false;
-    double bill = node_cost_usd(p.node, t);
-    closed_cost_usd_ += bill;
-    host_cpu_reserved_[static_cast<size_t>(n.host)] -= n.vcpu;
-    host_mem_reserved_[static_cast<size_t>(n.host)] -= n.memory_gib;
-    backend_.close_node(n.context);
-    return bill;
+    return close_node(p.node, t);
   }
   const ServiceSpec& spec = run_.services[static_cast<size_t>(service)];
   n.cpu_requested -= spec.cpu_request;
@@ -119,6 +127,19 @@ double Cluster::release(int service, const Placement& p, double t) {
   --n.pods;
   if (p.context != n.context) backend_.close_container(p.context);
   return 0;
+}
+
+int Cluster::resize_pool(int pool, int nodes, double t) {
+  int open = 0;
+  for (const Node& n : nodes_) open += n.pool == pool && n.open ? 1 : 0;
+  while (open < nodes && open_node(pool, t) >= 0) ++open;
+  for (size_t i = nodes_.size(); i-- > 0 && open > nodes;) {
+    Node& n = nodes_[i];
+    if (n.pool != pool || !n.open || n.pods > 0) continue;
+    close_node(static_cast<int>(i), t);
+    --open;
+  }
+  return open;
 }
 
 void Cluster::start_billing(int node, double t) {

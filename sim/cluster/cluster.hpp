@@ -1,6 +1,6 @@
 #pragma once
-// The cluster: physical hosts, node pools, nodes, where instances go, and what the nodes cost. Engine-free: it
-// opens and closes nodes through the execution backend and never sees SimGrid.
+// The cluster: physical hosts, node pools, nodes, where instances go, and what the nodes cost. Engine-free:
+// it opens and closes nodes through the execution backend and never sees SimGrid.
 //
 // A dedicated pool (EC2 style) creates one node per instance on the first physical host with room, billed
 // per second from boot to termination with a minimum; a fixed pool (Kubernetes style) has its nodes from time
@@ -49,6 +49,9 @@ class Cluster {
   // The instance is gone: its pod's requests are freed, or its dedicated node is closed and its bill ends;
   // returns that node's whole bill (0 for a pod).
   double release(int service, const Placement& p, double t);
+  // A fixed pool grows to `nodes` (new nodes billed from t; fewer when the hosts have no room) or shrinks by
+  // closing empty nodes, newest first; returns its open nodes.
+  int resize_pool(int pool, int nodes, double t);
   // A dedicated node's bill starts (at boot).
   void start_billing(int node, double t);
 
@@ -61,6 +64,7 @@ class Cluster {
 
  private:
   int open_node(int pool, double t_billed_from);
+  double close_node(int node, double t);
   const RunSpec& run_;
   ExecutionBackend& backend_;
   std::vector<Node> nodes_;

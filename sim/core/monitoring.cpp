@@ -41,6 +41,7 @@ void MonitoringPipeline::observe_instances(long base, long newest, size_t k, Ser
     io.start_time_s = cur.start_time_s;
     io.ready_time_s = cur.ready_time_s;
     io.cpu_request_cores = cur.cpu_request_cores;
+    io.cpu_limit_cores = cur.cpu_limit_cores;
     io.metrics_timestamp_s = last.time_s;
     double in_service = 0, count = 0;
     const InstanceSample* first = nullptr;
@@ -63,6 +64,7 @@ void MonitoringPipeline::observe_instances(long base, long newest, size_t k, Ser
       io.has_metrics = true;
       io.metrics_window_s = last.time_s - first_t;
       io.cpu_usage_cores = (cur.busy_core_s - first->busy_core_s) / io.metrics_window_s;
+      io.cpu_throttled_fraction = (cur.throttled_s - first->throttled_s) / io.metrics_window_s;
       io.concurrency = count > 0 ? in_service / count : 0;
     }
     o.instances.push_back(std::move(io));
@@ -109,17 +111,19 @@ void MonitoringPipeline::observe(double now_s, Observation& obs) const {
     o.error_rate = done > 0 ? (b.failures - a.failures) / done : 0;
     double cap = b.capacity_core_s - a.capacity_core_s;
     o.cpu_utilization = cap > 0 ? (b.busy_core_s - a.busy_core_s) / cap : 0;
-    double in_service = 0, queued = 0, ready = 0;
+    double in_service = 0, in_service_ready = 0, queued_ready = 0, ready = 0;
     std::vector<double> lat;
     for (long i = base + 1; i <= newest; ++i) {
       const ServiceSample& s = scrapes_[i].services[k];
       in_service += s.in_service;
-      queued += s.queued;
+      in_service_ready += s.in_service_ready;
+      queued_ready += s.queued_ready;
       ready += s.warming + s.in_service_instances;
       lat.insert(lat.end(), s.latencies_s.begin(), s.latencies_s.end());
     }
-    o.concurrency = ready > 0 ? in_service / ready : 0;
-    o.queue_depth = ready > 0 ? queued / ready : 0;
+    // Per ready instance: what ready instances hold (a draining instance's requests are not theirs).
+    o.concurrency = ready > 0 ? in_service_ready / ready : 0;
+    o.queue_depth = ready > 0 ? queued_ready / ready : 0;
     o.connections_in_use = database_[k] ? in_service / double(newest - base) : 0;
     o.latency_p95_s = quantile(lat, 0.95);
   }

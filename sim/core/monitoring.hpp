@@ -18,9 +18,11 @@ struct InstanceSample {
   bool deleting = false;
   double start_time_s = 0;
   double ready_time_s = -1;
-  double busy_core_s = 0;  // cumulative CPU time used, whatever the state
+  double busy_core_s = 0;  // cumulative CPU time delivered to it (cores x s), whatever the state
   double cpu_request_cores = 0;
   int in_service = 0;
+  double cpu_limit_cores = 0;  // 0: none
+  double throttled_s = 0;      // cumulative time its running work exceeded its CPU limit
 };
 
 struct ServiceSample {
@@ -28,11 +30,13 @@ struct ServiceSample {
   double arrivals = 0;
   double completions = 0;
   double failures = 0;
-  double busy_core_s = 0;      // CPU time used by ready instances
-  double capacity_core_s = 0;  // CPU capacity of ready instances (cores x seconds)
-  // Gauges at scrape time, totals over the service's instances.
+  double busy_core_s = 0;      // CPU time delivered to ready instances while ready (cores x s)
+  double capacity_core_s = 0;  // CPU requested by ready instances (cores x seconds)
+  // Gauges at scrape time: requests holding a worker, on every instance (draining ones too) and on ready
+  // ones; requests queued on ready instances.
   double in_service = 0;
-  double queued = 0;
+  double in_service_ready = 0;
+  double queued_ready = 0;
   int pending = 0, starting = 0, warming = 0, in_service_instances = 0, draining = 0;
   std::vector<double> latencies_s;        // completions since the previous scrape
   std::vector<InstanceSample> instances;  // not terminated, in launch order
@@ -50,7 +54,6 @@ class MonitoringPipeline {
   // Fills the metric fields and instance counts of obs.services (which must be sized and named by the
   // caller).
   void observe(double now_s, Observation& obs) const;
-  const MonitoringSpec& spec() const { return spec_; }
 
  private:
   void observe_instances(long base, long newest, size_t k, ServiceObservation& o) const;

@@ -25,11 +25,19 @@ inline uint64_t splitmix64(uint64_t& x) {
   return z ^ (z >> 31);
 }
 
+// A key derived from a key and a label, for streams addressed by position (the i-th request's draws) rather
+// than consumed in order.
+inline uint64_t derive_key(uint64_t key, uint64_t label) {
+  uint64_t x = key ^ (label * 0xD1B54A32D192ED03ULL);
+  return splitmix64(x);
+}
+
 // xoshiro256** (Blackman & Vigna).
 class Rng {
  public:
-  Rng(uint64_t seed, std::string_view stream) {
-    uint64_t x = seed ^ fnv1a64(stream);
+  Rng(uint64_t seed, std::string_view stream) : Rng(seed ^ fnv1a64(stream)) {}
+  explicit Rng(uint64_t key) {
+    uint64_t x = key;
     for (auto& w : s_) w = splitmix64(x);
   }
   uint64_t next() {

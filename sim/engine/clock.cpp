@@ -1,5 +1,7 @@
 #include "sim/engine/clock.hpp"
 
+#include <cstddef>
+
 namespace autoscale {
 
 namespace {

@@ -4,8 +4,8 @@
 //
 // Order of events at the same date: first everything that changes the system (arrivals and lifecycle phase
 // ends, in the order they were scheduled), then the scrape, then the control tick (which therefore sees a
-// scrape taken at its own date when lag_s = 0), then the record. Periodic events fall at k x interval exactly,
-// so they never drift.
+// scrape taken at its own date when lag_s = 0), then the record. Periodic events fall at k x interval
+// exactly, so they never drift.
 #include <cstdint>
 #include <limits>
 #include <queue>
@@ -35,8 +35,8 @@ class Clock {
 
   // A one-off event.
   void schedule(double t, EventKind kind, int instance = -1, uint32_t epoch = 0);
-  // A periodic event at k x interval_s for k = 1, 2, ... while <= end_s; with `final_at_end`, one more at end_s
-  // when end_s is not a multiple of the interval (the record's last, shorter interval).
+  // A periodic event at k x interval_s for k = 1, 2, ... while <= end_s; with `final_at_end`, one more at
+  // end_s when end_s is not a multiple of the interval (the record's last, shorter interval).
   void every(double interval_s, EventKind kind, double end_s, bool final_at_end = false);
   double next_time() const { return queue_.empty() ? never : queue_.top().event.time_s; }
   bool empty() const { return queue_.empty(); }

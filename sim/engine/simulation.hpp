@@ -1,6 +1,12 @@
 #pragma once
-// Runs one RunSpec on a SimGrid engine. One engine per process: call run_simulation at most once per process.
+// One run of a RunSpec on a SimGrid engine. One engine per process: at most one Simulation (or
+// run_simulation call) per process.
+//
+// A Simulation is driven by its owner: step_until(t) advances it, last_observation() shows what the
+// controller last saw, finish() closes the record and computes the summary. run_simulation is the loop over
+// it.
 #include <functional>
+#include <memory>
 #include <string>
 
 #include "controllers/controller.hpp"
@@ -16,15 +22,38 @@ struct SimulationOptions {
   std::shared_ptr<Controller> controller;
 };
 
+class Simulation {
+ public:
+  Simulation(const RunSpec& run, const SimulationOptions& opts);
+  ~Simulation();
+  Simulation(const Simulation&) = delete;
+  Simulation& operator=(const Simulation&) = delete;
+
+  // Handles every event up to and including time t (at most the run's end); returns false once the end is
+  // reached.
+  bool step_until(double t_s);
+  double now_s() const;
+  double end_s() const;
+  // What the controller was shown at its latest tick (empty before the first one).
+  const Observation& last_observation() const;
+  // Records the run up to its end (stepping there first) and returns the result with its summary.
+  RunResult finish();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
 RunResult run_simulation(const RunSpec& run, const SimulationOptions& opts);
 std::string simgrid_version();
 
 // Raw-SimGrid reference for `autoscale bench engine`: the fastest formulation of the standard queue (no actor
-// per request, VMs on hosts). Returns requests simulated. One engine per process, too.
+// per request), `instances` nodes of 2 cores, each a host of its own, as exact mode models nodes without
+// overcommit. Returns requests simulated. One engine per process, too.
 struct RawBaselineResult {
   long requests = 0;
   double p95_latency_s = 0;
 };
-RawBaselineResult run_raw_baseline(double duration_s, uint64_t seed);
+RawBaselineResult run_raw_baseline(double duration_s, int instances, double arrival_rps, uint64_t seed);
 
 }  // namespace autoscale

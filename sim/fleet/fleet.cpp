@@ -122,7 +122,7 @@ void Fleet::launch(int s, double t, bool ready_now) {
       return;
     }
   }
-  hooks_.transition(id, State::launching, State::launching);
+  hooks_.transition(id, State::launching, State::launching, t);
   clock_.schedule(t + in.phases_s[0], EventKind::phase_end, id, in.epoch);
 }
 
@@ -144,7 +144,7 @@ void Fleet::enter(int id, State st, double t) {
       r.erase(std::find(r.begin(), r.end(), id));
     }
   }
-  hooks_.transition(id, from, st);
+  hooks_.transition(id, from, st, t);
 }
 
 void Fleet::on_event(const Event& e, double t) {
@@ -241,8 +241,8 @@ void Fleet::begin_drain(int id, double t) {
     return;
   }
   const Instance& in = instance(id);
-  clock_.schedule(t + run_.services[static_cast<size_t>(in.service)].drain_timeout_s, EventKind::drain_timeout, id,
-                  in.epoch);
+  clock_.schedule(t + run_.services[static_cast<size_t>(in.service)].drain_timeout_s,
+                  EventKind::drain_timeout, id, in.epoch);
 }
 
 void Fleet::on_idle(int id, double t) {

@@ -1,9 +1,9 @@
 #pragma once
-// The fleet: every instance's lifecycle (launch, pending, provisioning, boot, init, probing, warm-up, service,
-// drain, termination) and the actuator that moves each service towards its desired count (launches, aborted
-// launches, victims, drains). Engine-free: phases are events on the Clock, room comes from the Cluster, init CPU
-// runs on the ExecutionBackend. What happens upward is reported through hooks: every state change, and an
-// instance's termination (the request path then fails what it still held).
+// The fleet: every instance's lifecycle (launch, pending, provisioning, boot, init, probing, warm-up,
+// service, drain, termination) and the actuator that moves each service towards its desired count (launches,
+// aborted launches, victims, drains). Engine-free: phases are events on the Clock, room comes from the
+// Cluster, init CPU runs on the ExecutionBackend. What happens upward is reported through hooks: every state
+// change, and an instance's termination (the request path then fails what it still held).
 #include <array>
 #include <deque>
 #include <functional>
@@ -56,17 +56,17 @@ struct Instance {
   bool init_timer_done = false;
   bool init_cpu_done = true;
   double warm_start = 0;
-  double ready_time = -1;        // last transition to ready
-  double cpu_done_core_s = 0;    // CPU time of finished work (requests and init), in cores x seconds
-  double init_flops = 0;         // of the running init exec
-  bool terminating = false;      // failing its requests: no second termination from there
-  double bill_usd = 0;           // its dedicated node's whole bill, once terminated
+  double ready_time = -1;      // last transition to ready
+  double cpu_done_core_s = 0;  // CPU time of finished work (requests and init), in cores x seconds
+  double init_flops = 0;       // of the running init exec
+  bool terminating = false;    // failing its requests: no second termination from there
+  double bill_usd = 0;         // its dedicated node's whole bill, once terminated
 };
 
 class Fleet {
  public:
   struct Hooks {
-    std::function<void(int id, State from, State to)> transition;
+    std::function<void(int id, State from, State to, double t)> transition;
     std::function<void(int id, double t)> gone;  // terminated: fail what it still holds
     std::function<int(int id)> outstanding;      // requests it holds (in service and queued)
   };
@@ -90,6 +90,8 @@ class Fleet {
   int starting(int s) const;
   // Instances pending, starting or draining, all services: the fleet is changing.
   int scaling() const { return scaling_; }
+  // Room may have appeared (a node joined): pending instances try again, in launch order.
+  void retry_pending(double t);
   // Speed of a request started now on this instance: below 1 while it warms up.
   double speed_factor(int id, double t) const;
   // CPU time (cores x seconds) of the running init exec so far.
@@ -103,7 +105,6 @@ class Fleet {
   void maybe_init_done(int id, double t);
   void begin_drain(int id, double t);
   void terminate(int id, double t);
-  void retry_pending(double t);
   int pick_victim(int s) const;
 
   const RunSpec& run_;

@@ -210,7 +210,10 @@ TEST_CASE("monitoring: controllers see lagged scrapes averaged over the window",
     x.busy_core_s = busy;
     x.capacity_core_s = cap;
     x.in_service_instances = 2;
-    x.in_service = 6;
+    x.draining = 1;
+    x.in_service = 9;        // 6 on the two ready instances, 3 on the draining one
+    x.in_service_ready = 6;  // only these count towards concurrency per ready instance
+    x.queued_ready = 4;
     x.latencies_s = {0.1 * i};
     s.services = {x};
     m.add(s);
@@ -223,7 +226,8 @@ TEST_CASE("monitoring: controllers see lagged scrapes averaged over the window",
   CHECK(obs.services[0].sample_age_s == 15);
   CHECK(obs.services[0].arrival_rps == Approx(10));
   CHECK(obs.services[0].cpu_utilization == Approx(0.5));
-  CHECK(obs.services[0].concurrency == Approx(3));  // 6 in service over 2 ready instances
+  CHECK(obs.services[0].concurrency == Approx(3));  // 6 in service over 2 ready instances, not 9 / 2
+  CHECK(obs.services[0].queue_depth == Approx(2));  // 4 queued over 2 ready instances
   // At t = 90: newest visible 75, window 45 -> 75 covers the faster rate only.
   m.observe(90, obs);
   CHECK(obs.services[0].arrival_rps == Approx(30));

@@ -1,8 +1,8 @@
 // The reference formulation for `autoscale bench engine`: the standard queue written directly against SimGrid
 // in the fastest way measured (../shared/design/simgrid-performance.md): no actor per request, arrivals
 // injected from the main loop with run_until(), one Exec per request, the completion callback starts the next
-// queued request. Same platform as the exact-mode benchmark: 20 VMs x 2 vCPU on 5 hosts x 8 cores, 200 rps,
-// 50 ms exponential work.
+// queued request. Same platform as the exact-mode benchmark without overcommit: every node (2 cores) a host
+// of its own with its own link, round robin, 2 workers, 50 ms exponential work.
 #include <simgrid/s4u.hpp>
 
 #include <deque>
@@ -15,18 +15,27 @@ namespace sg = simgrid::s4u;
 
 namespace autoscale {
 
-RawBaselineResult run_raw_baseline(double duration_s, uint64_t seed) {
+RawBaselineResult run_raw_baseline(double duration_s, int instances, double arrival_rps, uint64_t seed) {
   int argc = 2;
   char arg0[] = "autoscale";
   char arg1[] = "--log=root.thres:critical";
   char* argv[] = {arg0, arg1, nullptr};
   sg::Engine engine(&argc, argv);
-  constexpr int kHosts = 5, kInstances = 20, kWorkers = 2;
-  constexpr double kSpeed = 1e9, kRate = 200, kWork = 0.05;
+  constexpr int kWorkers = 2;
+  constexpr double kSpeed = 1e9, kWork = 0.05;
+  const int kInstances = instances;
+  const double kRate = arrival_rps;
   auto* zone = sg::create_star_zone("cluster");
   std::vector<sg::Host*> hosts;
-  for (int i = 0; i < kHosts; ++i)
-    hosts.push_back(zone->create_host("host-" + std::to_string(i), kSpeed)->set_core_count(8)->seal());
+  for (int i = 0; i < kInstances; ++i) {
+    std::string name = "node-" + std::to_string(i);
+    sg::Host* host = zone->create_host(name, kSpeed)->set_core_count(kWorkers)->seal();
+    const sg::Link* link =
+        zone->create_split_duplex_link("link-" + name, 10e9 / 8)->set_latency(50e-6)->seal();
+    zone->add_route(host->get_netpoint(), nullptr, nullptr, nullptr,
+                    {{link, sg::LinkInRoute::Direction::UP}, {link, sg::LinkInRoute::Direction::DOWN}}, true);
+    hosts.push_back(host);
+  }
   zone->seal();
   struct Slot {
     double arrival;
@@ -34,15 +43,12 @@ RawBaselineResult run_raw_baseline(double duration_s, uint64_t seed) {
     sg::ExecPtr exec;
   };
   struct Inst {
-    sg::VirtualMachine* vm;
+    sg::Host* host;
     int busy = 0;
     std::deque<double> queue;
   };
   std::vector<Inst> inst;
-  for (int i = 0; i < kInstances; ++i) {
-    inst.push_back({hosts[i % kHosts]->create_vm("vm-" + std::to_string(i), kWorkers), 0, {}});
-    inst.back().vm->start();
-  }
+  for (int i = 0; i < kInstances; ++i) inst.push_back({hosts[static_cast<size_t>(i)], 0, {}});
   Rng arrivals(seed, "bench/arrivals"), work(seed, "bench/work");
   std::vector<Slot> slots;
   std::vector<uint32_t> free_slots;
@@ -60,7 +66,7 @@ RawBaselineResult run_raw_baseline(double duration_s, uint64_t seed) {
     slots[k].arrival = arrival;
     slots[k].instance = i;
     slots[k].exec =
-        sg::Exec::init()->set_flops_amount(work.exponential(kWork) * kSpeed)->set_host(inst[i].vm);
+        sg::Exec::init()->set_flops_amount(work.exponential(kWork) * kSpeed)->set_host(inst[i].host);
     slots[k].exec->set_data(reinterpret_cast<void*>(static_cast<uintptr_t>(k) + 1));
     slots[k].exec->start();
     ++inst[i].busy;

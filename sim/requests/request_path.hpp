@@ -1,0 +1,134 @@
+#pragma once
+// The request path: end-user requests enter the entry service, the load balancer routes them to ready
+// instances, workers take them or they queue, their CPU work runs on the execution backend, and they call
+// downstream services over the network. Engine-free: it sees instances through the fleet's views (ready
+// list, placement, warm-up) and work through the ExecutionBackend.
+//
+// Common random numbers: the i-th end-user request carries the same work and the same downstream calls (and
+// so does each of its calls, by its place in the call tree) under any controller, whatever happens to the
+// others: its draws come from streams keyed by its arrival index, not consumed in order.
+//
+// A request's calls are all issued before any of them is failed (no ready instance), so the outcome does not
+// depend on the order edges are declared in. A request waits for every call it made (the siblings of a failed
+// call run on, as in a real fan-out) and fails if any of them failed.
+#include <deque>
+#include <functional>
+#include <vector>
+
+#include "sim/backend/execution_backend.hpp"
+#include "sim/core/metrics.hpp"
+#include "sim/core/service_graph.hpp"
+#include "sim/fleet/fleet.hpp"
+
+namespace autoscale {
+
+// Per service: what monitoring and recording read.
+struct ServiceCounters {
+  // Cumulative since time 0.
+  double arrivals = 0, completions = 0, failures = 0;
+  // Gauges: requests holding a worker and queued, all instances; and those on ready instances only.
+  double in_service = 0, queued = 0;
+  std::vector<double> scrape_latencies_s;  // completions since the last scrape
+  // Record interval.
+  double rec_arrivals = 0, rec_completions = 0;
+  std::vector<double> rec_latencies_s;
+  std::vector<double> failures_by_interval;  // by the interval where the client saw the failure
+};
+
+// End-user requests (the entry service's roots).
+struct RootCounters {
+  long total = 0, failed = 0;
+  std::vector<double> latencies_s;          // completed
+  std::vector<double> scaling_latencies_s;  // completed, arrived while the fleet was changing
+};
+
+class RequestPath {
+ public:
+  struct Hooks {
+    std::function<void(int id, double t)> idle;  // a draining instance holds nothing any more
+  };
+  RequestPath(const RunSpec& run, const ServiceGraph& graph, Fleet& fleet, ExecutionBackend& backend,
+              Hooks hooks, RunResult& result);
+
+  void on_root_arrival(double t);
+  void on_completion(ActivityId id, bool ok, double t);
+  // The instance is terminated: whatever it holds fails.
+  void fail_instance(int id, double t);
+
+  int outstanding(int id) const;  // requests holding a worker or queued
+  int busy(int id) const;
+  // Time so far with more requests running CPU work than the instance's CPU limit (CFS throttling).
+  double throttled_s(int id, double t) const;
+  int queued(int id) const;
+  // CPU time (cores x seconds) of the requests running on this instance, so far.
+  double running_core_s(int id) const;
+  const ServiceCounters& counters(int s) const { return services_[static_cast<size_t>(s)]; }
+  ServiceCounters& counters(int s) { return services_[static_cast<size_t>(s)]; }
+  const RootCounters& roots() const { return roots_; }
+  // Arrival times of the end-user requests still in flight.
+  std::vector<double> roots_in_flight() const;
+
+ private:
+  static constexpr uint32_t kNone = 0xffffffffu;
+  struct Request {
+    double arrival = 0;       // at this service
+    double root_arrival = 0;  // of the end-user request
+    double started = -1;      // a worker took it
+    double flops = 0;         // its CPU work, as started
+    double reply_bytes = 0;   // size of its answer to the caller
+    uint64_t key = 0;         // its random draws (common random numbers)
+    uint32_t parent = kNone;
+    uint32_t parent_gen = 0;
+    uint32_t gen = 0;  // bumped when the slot is freed
+    int instance = -1;
+    int service = 0;
+    int pending_children = 0;
+    int holding_pos = -1;  // position in its instance's holding list
+    bool failed = false;
+    bool exec_running = false;
+    bool during_scaling = false;
+    bool live = false;
+  };
+  struct Slot {  // per instance
+    int busy = 0;
+    std::deque<uint32_t> queue;
+    std::vector<uint32_t> holding;  // requests holding a worker
+    int execs = 0;                  // of those, running CPU work
+    double throttled_s = 0;         // time with more running work than its CPU limit (pods with a limit)
+    double execs_since = 0;
+  };
+  void change_execs(int id, int delta, double t);
+  Slot& slot(int id);
+  uint32_t new_request(int service, double t, double root_arrival, uint32_t parent, uint64_t key);
+  void free_request(uint32_t r);
+  int route(int s);
+  void dispatch(uint32_t r, double t);
+  void admit(uint32_t r, int id, double t);
+  void start_request(uint32_t r, int id, double t);
+  void on_exec_done(uint32_t r, bool ok, double t);
+  void issue_calls(uint32_t r, double t);
+  void finish_request(uint32_t r, double t);
+  void child_done(uint32_t parent, uint32_t parent_gen, bool failed, double t);
+  void release_worker(uint32_t r, int id, double t);
+
+  const RunSpec& run_;
+  const ServiceGraph& graph_;
+  Fleet& fleet_;
+  ExecutionBackend& backend_;
+  Hooks hooks_;
+  RunResult& result_;
+  double ref_flops_;
+  double speed_;
+  uint64_t request_key_;                            // root of every request's draws
+  std::vector<std::vector<uint64_t>> edge_labels_;  // per service and edge: its target's name, hashed
+
+  std::vector<Rng> route_rng_;  // per service: least-outstanding tie-breaks
+  std::vector<size_t> rr_next_;
+  std::vector<ServiceCounters> services_;
+  std::deque<Slot> slots_;  // per instance (a deque: references stay valid as it grows)
+  std::vector<Request> requests_;
+  std::vector<uint32_t> free_;
+  RootCounters roots_;
+};
+
+}  // namespace autoscale
