@@ -5,8 +5,8 @@
 #include <iostream>
 
 #include "autoscale_version.hpp"
-#include "sim/cli/runner.hpp"
 #include "controllers/base/error.hpp"
+#include "sim/cli/runner.hpp"
 
 using namespace autoscale;
 
@@ -63,9 +63,11 @@ int main(int argc, char** argv) {
   bench_cmd->require_subcommand(1);
   bool bjson = false, bquiet = false;
   double bduration = 3000;
-  auto* bench_engine = bench_cmd->add_subcommand("engine",
-                                                 "Exact mode vs the fastest raw-SimGrid formulation of the "
-                                                 "standard queue (20 VMs x 2 workers, 200 rps)");
+  auto* bench_engine =
+      bench_cmd->add_subcommand("engine",
+                                "Exact mode vs the fastest raw-SimGrid formulation of the "
+                                "standard queue (20 nodes x 2 workers, 200 rps), and the cost "
+                                "against the fleet size");
   bench_engine->add_flag("--json", bjson, "Print JSON: exact_req_per_s, baseline_req_per_s, ...");
   bench_engine->add_flag("--quiet", bquiet, "No progress on stderr");
   bench_engine->add_option("--duration-s", bduration, "Simulated seconds per measurement")
@@ -74,6 +76,12 @@ int main(int argc, char** argv) {
   bench_engine
       ->add_option("--rounds", brounds, "Alternating rounds; each formulation's best round is reported")
       ->check(CLI::PositiveNumber);
+  std::vector<int> binstances = {20, 200, 2000};
+  bench_engine
+      ->add_option("--instances", binstances,
+                   "Fleet sizes for the cost-against-fleet table: 600 000 requests at 10 rps per instance "
+                   "(default 20 200 2000)")
+      ->check(CLI::Range(1, 5000));
 
   try {
     app.parse(argc, argv);
@@ -107,7 +115,7 @@ int main(int argc, char** argv) {
       return status;
     }
     if (*insp_cmd) return cmd_inspect(ifile, ijson);
-    if (*bench_engine) return cmd_bench_engine(bjson, bduration, brounds, bjson || bquiet);
+    if (*bench_engine) return cmd_bench_engine(bjson, bduration, brounds, bjson || bquiet, binstances);
   } catch (const InputError& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return 2;

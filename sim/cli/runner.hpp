@@ -20,6 +20,7 @@ struct RunArgs {
 int cmd_run(const RunArgs& args);
 int cmd_validate(const std::string& scenario, const LoadOptions& load);
 int cmd_inspect(const std::string& file, bool json);
-int cmd_bench_engine(bool json, double duration_s, int rounds, bool quiet);
+// `instances`: fleet sizes for the cost-against-fleet table (600 000 requests each).
+int cmd_bench_engine(bool json, double duration_s, int rounds, bool quiet, const std::vector<int>& instances);
 
 }  // namespace autoscale
