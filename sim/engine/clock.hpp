@@ -49,7 +49,8 @@ class Clock {
     double interval_s;
     double end_s;
     bool final_at_end;
-    long k;
+    long k;         // the next tick's index
+    double last_s;  // the previous tick's time
   };
   struct Entry {
     Event event;
