@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <sstream>
 
 #include "controllers/registry.hpp"
 
@@ -72,11 +73,24 @@ std::unique_ptr<Controller> make_threshold_controller(Params& p, const Controlle
     c.adjustment = ThresholdConfig::Adjustment::percent_change_in_capacity;
   else if (adj != "change_in_capacity")
     p.fail("adjustment_type", "\"change_in_capacity\" or \"percent_change_in_capacity\"");
-  c.scale_out_adjustment = p.number("scale_out_adjustment", 1.0);
-  c.scale_in_adjustment = p.number("scale_in_adjustment", 1.0);
-  if (c.scale_out_adjustment <= 0) p.fail("scale_out_adjustment", "a positive adjustment");
-  if (c.scale_in_adjustment <= 0) p.fail("scale_in_adjustment", "a positive adjustment");
+  // An adjustment that rounds to zero instances would never change the count.
+  auto adjustment = [&](const char* key) {
+    double a = p.number(key, 1.0);
+    if (a <= 0) p.fail(key, "a positive adjustment");
+    if (c.adjustment == ThresholdConfig::Adjustment::change_in_capacity && a != std::trunc(a)) {
+      std::ostringstream what;
+      what << "expected a whole number of instances for change_in_capacity (" << a
+           << " would change the count by " << static_cast<int>(a) << ")";
+      p.fail(key, what.str());
+    }
+    return a;
+  };
+  c.scale_out_adjustment = adjustment("scale_out_adjustment");
+  c.scale_in_adjustment = adjustment("scale_in_adjustment");
   c.min_adjustment_magnitude = static_cast<int>(p.integer("min_adjustment_magnitude", 1));
+  if (c.min_adjustment_magnitude < 1)
+    p.fail("min_adjustment_magnitude",
+           "expected an integer >= 1 (a percent adjustment that rounds to 0 would never change the count)");
   c.cooldown_s = p.number("cooldown_s", 300.0);
   if (c.cooldown_s < 0) p.fail("cooldown_s", "a non-negative duration in seconds");
   c.evaluation_periods = static_cast<int>(p.integer("evaluation_periods", 1));

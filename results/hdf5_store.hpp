@@ -1,9 +1,11 @@
 #pragma once
 // Result files (HDF5; layout and units in results/SCHEMA.md). The only HDF5 user. Files are written to a
-// temporary name and renamed into place, so a failure never leaves a half-written result.
+// temporary name and renamed into place, so a failure never leaves a half-written result. A failing HDF5 call
+// throws with the call, the object path and the file in the message: std::runtime_error when writing,
+// InputError when reading (a file that is not a result file, or a damaged one, is bad input).
+#include <cstdint>
 #include <map>
 #include <string>
-#include <utility>
 #include <vector>
 
 #include "sim/core/metrics.hpp"
@@ -28,8 +30,8 @@ struct StoredRun {
   std::string name;
   Summary summary;
 };
-// The summaries of every run of a result file, in file order. Throws InputError when the file is not a result
-// file.
+// The summaries of every run of a result file, in file order (a float metric may be NaN: SCHEMA.md). Throws
+// InputError when the file is not a result file or cannot be read.
 std::vector<StoredRun> read_summaries(const std::string& path);
 
 std::string hdf5_version();

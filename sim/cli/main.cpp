@@ -7,6 +7,7 @@
 #include "autoscale_version.hpp"
 #include "controllers/base/error.hpp"
 #include "sim/cli/runner.hpp"
+#include "sim/scenario/key_ranges.hpp"
 
 using namespace autoscale;
 
@@ -28,9 +29,9 @@ int main(int argc, char** argv) {
   auto* run_cmd = app.add_subcommand("run", "Run a scenario, write HDF5 results and print the summary");
   run_cmd->add_option("scenario", run.scenario, "Scenario TOML file")->required();
   run_cmd->add_option("--out", run.out, "Result file (default: results/<scenario name>.h5)");
-  uint64_t seed = 0;
-  auto* seed_opt =
-      run_cmd->add_option("--seed", seed, "Seed of every random stream (replaces the scenario's)");
+  std::string seed;  // parsed by parse_seed: CLI11 would wrap "-1" into an unsigned seed
+  auto* seed_opt = run_cmd->add_option(
+      "--seed", seed, "Seed of every random stream, an integer in [0, 2^63-1] (replaces the scenario's)");
   run_cmd
       ->add_option("--set", run.load.set,
                    "Override a scenario key: dotted.key=value (TOML value); repeatable")
@@ -97,7 +98,7 @@ int main(int argc, char** argv) {
   }
   try {
     if (*run_cmd) {
-      if (*seed_opt) run.load.seed = seed;
+      if (*seed_opt) run.load.seed = parse_seed(seed);
       return cmd_run(run);
     }
     if (*val_cmd) {

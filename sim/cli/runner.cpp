@@ -10,11 +10,11 @@
 #include <unistd.h>
 #include <csignal>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <cstring>
 #include <filesystem>
 #include <iomanip>
 #include <iostream>
@@ -22,8 +22,8 @@
 #include <sstream>
 #include <thread>
 
-#include "results/hdf5_store.hpp"
 #include "controllers/base/error.hpp"
+#include "results/hdf5_store.hpp"
 #include "sim/engine/simulation.hpp"
 
 namespace autoscale {
@@ -49,7 +49,10 @@ nlohmann::json runs_json(const std::vector<StoredRun>& runs) {
   return j;
 }
 
+// NaN is a metric without a value (SCHEMA.md): latency_p95_during_scaling_s of a run in which no completed
+// request arrived while scaling.
 std::string format_value(const SummaryValue& v) {
+  if (std::isnan(v.value)) return v.key == "latency_p95_during_scaling_s" ? "no scaling" : "n/a";
   char buf[64];
   if (v.integer)
     std::snprintf(buf, sizeof buf, "%lld", static_cast<long long>(v.value));
@@ -87,6 +90,8 @@ void print_table(std::ostream& o, const std::vector<StoredRun>& runs) {
     }
     o << "\n";
   }
+  o << "latency_*: percentiles of completed requests only; failed requests (requests_failed) are not in "
+       "them\n";
 }
 
 bool compare(double a, const std::string& op, double b) {

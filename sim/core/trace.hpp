@@ -13,6 +13,7 @@ struct Trace {
   double bin_s = 0;
   std::vector<double> rate;  // per bin
   double duration_s() const { return bin_s * static_cast<double>(rate.size()); }
+  double end_s() const { return t0_s + duration_s(); }  // the trace covers [t0_s, end_s())
   // Rate at trace time t (0 outside the trace).
   double at(double t_s) const;
 };

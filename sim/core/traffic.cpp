@@ -23,8 +23,7 @@ struct RateFunction::Component {
     shape = c.kind == K::flash_crowd || c.kind == K::scheduled || (c.kind == K::diurnal && c.shape);
     if (c.kind == K::trace) {
       trace = load_trace(c.trace.path, c.trace.column);
-      double end = c.trace.end_s >= 0 ? std::min(c.trace.end_s, trace.t0_s + trace.duration_s())
-                                      : trace.t0_s + trace.duration_s();
+      double end = c.trace.end_s >= 0 ? std::min(c.trace.end_s, trace.end_s()) : trace.end_s();
       trace_span_s = std::max(0.0, end - c.trace.start_s);
     }
     if (c.kind == K::mmpp) next_switch_s = rng.exponential(c.state_mean_s[0]);

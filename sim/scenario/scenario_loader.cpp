@@ -6,14 +6,17 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <set>
 #include <sstream>
 
-#include "controllers/registry.hpp"
 #include "controllers/base/error.hpp"
+#include "controllers/registry.hpp"
+#include "sim/cluster/placement.hpp"
 #include "sim/core/metrics.hpp"
 #include "sim/core/service_graph.hpp"
-#include "sim/core/traffic.hpp"
+#include "sim/core/trace.hpp"
+#include "sim/scenario/key_ranges.hpp"
 
 namespace autoscale {
 
@@ -21,27 +24,38 @@ namespace {
 
 const char* kOverrideFile = "--set";
 
+// The line of a node in the scenario file; 0 for a node from --set (parsed with kOverrideFile as its path, or
+// made by the loader from a --set assignment), which errors then blame on "--set".
+int line_in_file(const toml::source_region& s) {
+  if (s.path && *s.path == kOverrideFile) return 0;
+  return static_cast<int>(s.begin.line);
+}
+
 // A strict reader over one TOML table: remembers which keys were read, so that finish() can report the first
-// key nobody asked for.
+// key nobody asked for. Every number it reads is checked against its range in key_ranges.cpp (`schema` names
+// the table there).
 class Reader : public Params {
  public:
-  Reader(const toml::table& t, std::string file, std::string path)
-      : t_(t), file_(std::move(file)), path_(std::move(path)) {}
+  Reader(const toml::table& t, std::string file, std::string path, std::string schema)
+      : Reader(t, std::move(file), std::move(path), std::move(schema), line_in_file(t.source())) {}
 
   std::string field(const std::string& key) const { return path_.empty() ? key : path_ + "." + key; }
   int line_of(const std::string& key) const {
     const toml::node* n = t_.get(key);
-    if (n && n->source().begin.line) return static_cast<int>(n->source().begin.line);
-    return line();
+    return n ? line_in_file(n->source()) : line();
   }
-  int line() const { return static_cast<int>(t_.source().begin.line); }
+  int line() const { return line_; }
   const std::string& file_for(int line) const {
     static const std::string override_file = kOverrideFile;
     return line > 0 ? file_ : override_file;
   }
   void raise(const std::string& key, const std::string& expected) const override {
+    throw located(key, expected);
+  }
+  // The error raise() throws, for a warning instead.
+  InputError located(const std::string& key, const std::string& message) const {
     int l = line_of(key);
-    throw InputError(file_for(l), l, field(key), expected);
+    return InputError(file_for(l), l, field(key), message);
   }
   bool has(const std::string& key) const override { return t_.contains(key); }
   const toml::node* get(const std::string& key) {
@@ -50,36 +64,27 @@ class Reader : public Params {
   }
 
   double number(const std::string& key, std::optional<double> fallback) override {
+    const KeyRange& r = range(key, false);  // looked up even when absent: every key read has a range
     const toml::node* n = get(key);
     if (!n) return require(key, fallback, "a number");
-    if (auto v = n->value_exact<double>()) return *v;
-    if (auto v = n->value_exact<int64_t>()) return static_cast<double>(*v);
-    fail(key, "expected a number, got " + type_name(*n));
-  }
-  double nonneg(const std::string& key, std::optional<double> fallback, const char* what = "a duration") {
-    double v = number(key, fallback);
-    if (!(v >= 0) || !std::isfinite(v))
-      fail(key, "negative or invalid value " + fmt(v) + "; expected " + what + " >= 0");
-    return v;
-  }
-  double positive(const std::string& key, std::optional<double> fallback, const char* what = "a duration") {
-    double v = number(key, fallback);
-    if (!(v > 0) || !std::isfinite(v))
-      fail(key, "value " + fmt(v) + " is not allowed; expected " + what + " > 0");
-    return v;
+    if (auto v = n->value_exact<double>()) return checked(key, r, *v, format_number(*v));
+    if (auto v = n->value_exact<int64_t>())
+      return checked(key, r, static_cast<double>(*v), std::to_string(*v));
+    fail(key, "expected " + expected_text(r) + ", got " + type_name(*n));
   }
   long integer(const std::string& key, std::optional<long> fallback) override {
+    const KeyRange& r = range(key, true);
     const toml::node* n = get(key);
     if (!n) return require(key, fallback, "an integer");
-    if (auto v = n->value_exact<int64_t>()) return static_cast<long>(*v);
-    fail(key, "expected an integer, got " + type_name(*n));
+    if (auto v = n->value_exact<int64_t>()) {
+      checked(key, r, static_cast<double>(*v), std::to_string(*v));
+      return static_cast<long>(*v);
+    }
+    fail(key, "expected " + expected_text(r) + ", got " + type_name(*n));
   }
-  int count(const std::string& key, std::optional<long> fallback, long min = 0) {
-    long v = integer(key, fallback);
-    if (v < min)
-      fail(key,
-           "value " + std::to_string(v) + " is too small; expected an integer >= " + std::to_string(min));
-    return static_cast<int>(v);
+  // An integer whose range fits an int (static_assert in key_ranges.cpp).
+  int count(const std::string& key, std::optional<long> fallback) {
+    return static_cast<int>(integer(key, fallback));
   }
   bool boolean(const std::string& key, std::optional<bool> fallback) override {
     const toml::node* n = get(key);
@@ -92,6 +97,13 @@ class Reader : public Params {
     if (!n) return require(key, fallback, "a string");
     if (auto v = n->value_exact<std::string>()) return *v;
     fail(key, "expected a string, got " + type_name(*n));
+  }
+  // A string naming something (a service, a run, ...): it follows kNameRule.
+  std::string name(const std::string& key, std::optional<std::string> fallback) {
+    std::string v = string(key, fallback);
+    std::string problem = name_problem(v);
+    if (!problem.empty()) fail(key, problem + (has(key) ? "" : " (the default)") + "; expected " + kNameRule);
+    return v;
   }
   std::string choice(const std::string& key, std::optional<std::string> fallback,
                      const std::vector<std::string>& allowed) {
@@ -116,30 +128,29 @@ class Reader : public Params {
     }
     return out;
   }
+  // An array of numbers, each in the key's range.
   std::vector<double> numbers(const std::string& key) {
+    const KeyRange& r = range(key, false);
     const toml::node* n = get(key);
     std::vector<double> out;
     if (!n) return out;
     const toml::array* a = n->as_array();
     if (!a) fail(key, "expected an array of numbers, got " + type_name(*n));
     for (const auto& e : *a) {
+      std::string element = "element " + std::to_string(out.size()) + ": ";
       if (auto v = e.value_exact<double>())
-        out.push_back(*v);
+        out.push_back(checked(key, r, *v, element + format_number(*v)));
       else if (auto i = e.value_exact<int64_t>())
-        out.push_back(static_cast<double>(*i));
+        out.push_back(checked(key, r, static_cast<double>(*i), element + std::to_string(*i)));
       else
         fail(key, "expected an array of numbers, found " + type_name(e));
     }
     return out;
   }
   // A sub-table; an empty one (with this table's position) when absent.
-  Reader table(const std::string& key) {
-    const toml::node* n = get(key);
-    if (!n) return Reader(empty(), file_, field(key));
-    const toml::table* t = n->as_table();
-    if (!t) fail(key, "expected a table, got " + type_name(*n));
-    return Reader(*t, file_, field(key));
-  }
+  Reader table(const std::string& key) { return sub(key, schema_.empty() ? key : schema_ + "." + key); }
+  // A sub-table under a name of the user's choosing (cluster.instance_types.<name>).
+  Reader named(const std::string& key) { return sub(key, schema_ + ".<name>"); }
   std::vector<Reader> tables(const std::string& key) {
     const toml::node* n = get(key);
     std::vector<Reader> out;
@@ -153,14 +164,13 @@ class Reader : public Params {
       // (services.web.workers).
       auto name = t->get_as<std::string>("name");
       std::string element = name && !name->get().empty() ? name->get() : std::to_string(i);
-      out.emplace_back(*t, file_, field(key) + "." + element);
+      out.emplace_back(*t, file_, field(key) + "." + element, schema_.empty() ? key : schema_ + "." + key);
     }
     return out;
   }
   const toml::table& raw() const { return t_; }
   // Keeps the document this reader points into alive (controller settings outlive the loader).
   void keep_alive(std::shared_ptr<const toml::table> doc) { doc_ = std::move(doc); }
-  const std::string& file() const { return file_; }
 
   Distribution distribution(const std::string& key, const Distribution& fallback) {
     const toml::node* n = t_.get(key);
@@ -168,34 +178,32 @@ class Reader : public Params {
       used_.insert(key);
       return fallback;
     }
-    if (!n->is_table()) return Distribution::constant(nonneg(key, std::nullopt));
-    Reader r = table(key);
+    if (!n->is_table()) return Distribution::constant(number(key, std::nullopt));
+    Reader r = sub(key, "distribution");
     Distribution d;
     std::string kind = r.choice("dist", "constant",
                                 {"constant", "uniform", "normal", "lognormal", "exponential", "empirical"});
     if (kind == "constant") {
       d.kind = Distribution::Kind::constant;
-      d.mean = r.nonneg("value", std::nullopt);
+      d.mean = r.number("value", std::nullopt);
     } else if (kind == "uniform") {
       d.kind = Distribution::Kind::uniform;
-      d.min = r.nonneg("min", std::nullopt);
-      d.max = r.nonneg("max", std::nullopt);
+      d.min = r.number("min", std::nullopt);
+      d.max = r.number("max", std::nullopt);
       if (d.max < d.min) r.fail("max", "expected max >= min");
     } else if (kind == "normal" || kind == "lognormal") {
       d.kind = kind == "normal" ? Distribution::Kind::normal : Distribution::Kind::lognormal;
-      d.mean = r.nonneg("mean", std::nullopt);
-      d.cv = r.nonneg("cv", 0.0, "a coefficient of variation");
+      d.mean = r.number("mean", std::nullopt);
+      d.cv = r.number("cv", 0.0);
       if (d.kind == Distribution::Kind::lognormal && d.mean <= 0)
         r.fail("mean", "expected a mean > 0 for a lognormal");
     } else if (kind == "exponential") {
       d.kind = Distribution::Kind::exponential;
-      d.mean = r.nonneg("mean", std::nullopt);
+      d.mean = r.number("mean", std::nullopt);
     } else {
       d.kind = Distribution::Kind::empirical;
       d.values = r.numbers("values");
       if (d.values.empty()) r.fail("values", "expected a non-empty array of values");
-      for (double v : d.values)
-        if (v < 0) r.fail("values", "negative value " + fmt(v) + "; expected values >= 0");
     }
     r.finish();
     return d;
@@ -208,16 +216,38 @@ class Reader : public Params {
       std::string key(k.str());
       if (used_.count(key)) continue;
       std::string hint = closest_match(key, known);
-      int l = k.source().begin.line ? static_cast<int>(k.source().begin.line) : line_of(key);
+      int l = line_in_file(k.source()) ? line_in_file(k.source()) : line_of(key);
       throw InputError(file_for(l), l, field(key),
                        "unknown key" + (hint.empty() ? std::string() : " (did you mean '" + hint + "'?)"));
     }
   }
 
  private:
+  Reader(const toml::table& t, std::string file, std::string path, std::string schema, int line)
+      : t_(t), file_(std::move(file)), path_(std::move(path)), schema_(std::move(schema)), line_(line) {}
+
   static const toml::table& empty() {
     static const toml::table e;
     return e;
+  }
+  Reader sub(const std::string& key, std::string schema) {
+    const toml::node* n = get(key);
+    if (!n) return Reader(empty(), file_, field(key), std::move(schema), line_);
+    const toml::table* t = n->as_table();
+    if (!t) fail(key, "expected a table, got " + type_name(*n));
+    return Reader(*t, file_, field(key), std::move(schema));
+  }
+  const KeyRange& range(const std::string& key, bool integer) const {
+    const KeyRange& r = key_range(schema_, key);
+    if ((r.kind != KeyKind::real) != integer)
+      throw std::logic_error("scenario key '" + field(key) + "' read with the wrong kind");
+    return r;
+  }
+  double checked(const std::string& key, const KeyRange& r, double v, const std::string& shown) const {
+    if (!std::isfinite(v))
+      fail(key, "value " + shown + " is not a finite number; expected " + expected_text(r));
+    if (!in_range(r, v)) fail(key, "value " + shown + " is out of range; expected " + expected_text(r));
+    return v;
   }
   static std::string type_name(const toml::node& n) {
     switch (n.type()) {
@@ -237,20 +267,18 @@ class Reader : public Params {
         return "a date/time";
     }
   }
-  static std::string fmt(double v) {
-    std::ostringstream o;
-    o << v;
-    return o.str();
-  }
   template <class T>
   T require(const std::string& key, const std::optional<T>& fallback, const char* what) const {
     if (fallback) return *fallback;
-    throw InputError(file_, line(), field(key), std::string("missing required key; expected ") + what);
+    throw InputError(file_for(line()), line(), field(key),
+                     std::string("missing required key; expected ") + what);
   }
 
   const toml::table& t_;
   std::string file_;
   std::string path_;
+  std::string schema_;
+  int line_;
   std::set<std::string> used_;
   std::shared_ptr<const toml::table> doc_;
 };
@@ -295,7 +323,7 @@ void merge(toml::table& base, toml::table&& over, const std::string& file, const
           if ((n && n->get() == name.str()) || name.str() == std::to_string(i)) target = e;
         }
         if (!target || !sub.is_table()) {
-          int l = static_cast<int>(name.source().begin.line);
+          int l = line_in_file(name.source());
           throw InputError(l ? file : kOverrideFile, l, here + "." + std::string(name.str()),
                            "no element of [[" + here +
                                "]] has this name or index (expected the name of one, or its index from 0)");
@@ -308,7 +336,8 @@ void merge(toml::table& base, toml::table&& over, const std::string& file, const
   }
 }
 
-// "a.b.c=value" as a nested table {a = {b = {c = value}}}; the value is TOML, or else a bare string.
+// "a.b.c=value" as a nested table {a = {b = {c = value}}}; the value is TOML, or else a bare string. Its
+// nodes carry kOverrideFile as their source path (or no source at all), so errors about them blame "--set".
 toml::table override_table(const std::string& assignment) {
   auto eq = assignment.find('=');
   if (eq == std::string::npos || eq == 0)
@@ -316,7 +345,7 @@ toml::table override_table(const std::string& assignment) {
   std::string key = assignment.substr(0, eq), value = assignment.substr(eq + 1);
   toml::table holder;
   try {
-    holder = toml::parse("v = " + value);
+    holder = toml::parse("v = " + value, std::string_view(kOverrideFile));
   } catch (const toml::parse_error&) {
     holder.insert_or_assign("v", value);
   }
@@ -325,6 +354,8 @@ toml::table override_table(const std::string& assignment) {
   std::vector<std::string> parts;
   std::stringstream ss(key);
   for (std::string p; std::getline(ss, p, '.');) parts.push_back(p);
+  if (key.back() == '.' || std::find(parts.begin(), parts.end(), "") != parts.end())
+    throw InputError(kOverrideFile, 0, assignment, "an empty key part; expected dotted.key=value");
   for (size_t i = 0; i + 1 < parts.size(); ++i) {
     cur->insert_or_assign(parts[i], toml::table{});
     cur = cur->get_as<toml::table>(parts[i]);
@@ -339,35 +370,87 @@ std::string resolve_path(const std::string& scenario_file, const std::string& p)
   return (fs::path(scenario_file).parent_path() / p).lexically_normal().string();
 }
 
-TrafficComponent read_source(Reader r, size_t index, const std::string& file) {
+// Warnings are printed once each, however many runs repeat them.
+class Warnings {
+ public:
+  explicit Warnings(std::ostream& out) : out_(out) {}
+  void add(const InputError& e) {
+    if (seen_.insert(e.what()).second) out_ << "warning: " << e.what() << "\n";
+  }
+
+ private:
+  std::ostream& out_;
+  std::set<std::string> seen_;
+};
+
+// duration_s / interval_s events of a periodic activity: at most kMaxIntervals.
+void check_intervals(const Reader& r, const std::string& key, double interval_s, double duration_s,
+                     const std::string& what) {
+  double n = duration_s / interval_s;
+  if (n > kMaxIntervals)
+    r.fail(key, "duration_s / " + key + " = " + format_number(n) + " " + what + "; expected at most " +
+                    format_number(kMaxIntervals) + " (a longer " + key + " or a shorter duration_s)");
+}
+
+// A trace source's window must start inside the trace; running past its end gives no traffic (a warning).
+void check_trace_window(const Reader& r, const TraceSource& src, double duration_s, Warnings& warnings) {
+  Trace trace = load_trace(src.path, src.column);
+  std::string span = "the trace " + src.path + " spans [" + format_number(trace.t0_s) + ", " +
+                     format_number(trace.end_s()) + ") s";
+  if (src.start_s >= trace.end_s())
+    r.fail("start_s", "start_s " + format_number(src.start_s) + " is past the trace's end: " + span +
+                          "; expected start_s < " + format_number(trace.end_s()));
+  if (src.end_s >= 0 && src.end_s <= trace.t0_s)
+    r.fail("end_s", "end_s " + format_number(src.end_s) + " is before the trace's start: " + span +
+                        "; expected end_s > " + format_number(trace.t0_s));
+  if (src.loop) return;
+  if (src.end_s > trace.end_s()) {
+    warnings.add(
+        r.located("end_s", "end_s " + format_number(src.end_s) + " is past the trace's end: " + span +
+                               "; the source gives no traffic after trace time " +
+                               format_number(trace.end_s()) + " (set loop = true to replay the window)"));
+  } else if (src.end_s < 0 && src.start_s + duration_s * src.time_scale > trace.end_s()) {
+    double last_s = (trace.end_s() - src.start_s) / src.time_scale;
+    warnings.add(r.located("path", "the run (duration_s " + format_number(duration_s) + " x time_scale " +
+                                       format_number(src.time_scale) + " from start_s " +
+                                       format_number(src.start_s) + ") runs past the trace's end: " + span +
+                                       "; the source gives no traffic after simulated time " +
+                                       format_number(last_s) + " s (set loop = true to replay the trace)"));
+  }
+}
+
+TrafficComponent read_source(Reader r, size_t index, const std::string& file, double duration_s,
+                             Warnings& warnings) {
   TrafficComponent c;
   using K = TrafficComponent::Kind;
   std::string kind = r.choice("kind", std::nullopt,
                               {"trace", "constant", "diurnal", "mmpp", "flash_crowd", "step", "scheduled"});
-  c.name = r.string("name", kind + "-" + std::to_string(index));
+  c.name = r.name("name", kind + "-" + std::to_string(index));
   if (kind == "trace") {
     c.kind = K::trace;
     std::string path = r.string("path", std::nullopt);
     c.trace.path = resolve_path(file, path);
     c.trace.column = r.string("column", "rps");
-    c.trace.rate_scale = r.nonneg("rate_scale", 1.0, "a scale factor");
-    c.trace.time_scale = r.positive("time_scale", 1.0, "a speed-up factor");
-    c.trace.start_s = r.nonneg("start_s", 0.0);
-    c.trace.end_s = r.has("end_s") ? r.positive("end_s", std::nullopt) : -1;
+    c.trace.rate_scale = r.number("rate_scale", 1.0);
+    c.trace.time_scale = r.number("time_scale", 1.0);
+    c.trace.start_s = r.number("start_s", 0.0);
+    c.trace.end_s = r.has("end_s") ? r.number("end_s", std::nullopt) : -1;
     if (c.trace.end_s >= 0 && c.trace.end_s <= c.trace.start_s) r.fail("end_s", "expected end_s > start_s");
     c.trace.loop = r.boolean("loop", false);
+    check_trace_window(r, c.trace, duration_s, warnings);
   } else if (kind == "constant") {
     c.kind = K::constant;
-    c.rate_rps = r.nonneg("rate_rps", std::nullopt, "a rate");
+    c.rate_rps = r.number("rate_rps", std::nullopt);
   } else if (kind == "diurnal") {
     c.kind = K::diurnal;
     c.shape = r.boolean("as_shape", false);
-    c.rate_rps = c.shape ? 1 : r.nonneg("rate_rps", std::nullopt, "a mean rate");
-    c.amplitude = r.nonneg("amplitude", 0.5, "a fraction of the mean");
-    c.period_s = r.positive("period_s", 86400.0);
-    c.peak_time_s = r.nonneg("peak_time_s", 14 * 3600.0);
-    c.noise_cv = r.nonneg("noise_cv", 0.0, "a coefficient of variation");
-    c.noise_interval_s = r.positive("noise_interval_s", 60.0);
+    c.rate_rps = c.shape ? 1 : r.number("rate_rps", std::nullopt);
+    c.amplitude = r.number("amplitude", 0.5);
+    c.period_s = r.number("period_s", 86400.0);
+    c.peak_time_s = r.number("peak_time_s", 14 * 3600.0);
+    c.noise_cv = r.number("noise_cv", 0.0);
+    c.noise_interval_s = r.number("noise_interval_s", 60.0);
+    check_intervals(r, "noise_interval_s", c.noise_interval_s, duration_s, "noise draws");
   } else if (kind == "mmpp") {
     c.kind = K::mmpp;
     c.state_rates_rps = r.numbers("state_rates_rps");
@@ -376,28 +459,27 @@ TrafficComponent read_source(Reader r, size_t index, const std::string& file) {
     if (c.state_mean_s.size() != c.state_rates_rps.size())
       r.fail("state_mean_s",
              "expected one mean sojourn time per state (" + std::to_string(c.state_rates_rps.size()) + ")");
-    for (double v : c.state_rates_rps)
-      if (v < 0) r.fail("state_rates_rps", "expected rates >= 0");
-    for (double v : c.state_mean_s)
-      if (v <= 0) r.fail("state_mean_s", "expected mean sojourn times > 0");
+    double mean_s = 0;
+    for (double v : c.state_mean_s) mean_s += v / static_cast<double>(c.state_mean_s.size());
+    check_intervals(r, "state_mean_s", mean_s, duration_s, "expected state switches");
   } else if (kind == "flash_crowd") {
     c.kind = K::flash_crowd;
-    c.start_s = r.nonneg("start_s", std::nullopt);
-    c.ramp_s = r.positive("ramp_s", 60.0);
-    c.peak_multiplier = r.positive("peak_multiplier", std::nullopt, "a multiple of the base rate");
-    c.duration_s = r.nonneg("duration_s", 600.0);
-    c.decay_s = r.positive("decay_s", 600.0);
+    c.start_s = r.number("start_s", std::nullopt);
+    c.ramp_s = r.number("ramp_s", 60.0);
+    c.peak_multiplier = r.number("peak_multiplier", std::nullopt);
+    c.duration_s = r.number("duration_s", 600.0);
+    c.decay_s = r.number("decay_s", 600.0);
   } else if (kind == "step") {
     c.kind = K::step;
-    c.start_s = r.nonneg("start_s", std::nullopt);
-    c.before_rps = r.nonneg("before_rps", 0.0, "a rate");
-    c.rate_rps = r.nonneg("rate_rps", std::nullopt, "a rate");
+    c.start_s = r.number("start_s", std::nullopt);
+    c.before_rps = r.number("before_rps", 0.0);
+    c.rate_rps = r.number("rate_rps", std::nullopt);
   } else {
     c.kind = K::scheduled;
-    c.start_s = r.nonneg("start_s", std::nullopt);
-    c.duration_s = r.positive("duration_s", std::nullopt);
-    c.multiplier = r.nonneg("multiplier", std::nullopt, "a multiple of the rate");
-    c.ramp_s = r.nonneg("ramp_s", 0.0);
+    c.start_s = r.number("start_s", std::nullopt);
+    c.duration_s = r.number("duration_s", std::nullopt);
+    c.multiplier = r.number("multiplier", std::nullopt);
+    c.ramp_s = r.number("ramp_s", 0.0);
   }
   r.finish();
   return c;
@@ -406,29 +488,41 @@ TrafficComponent read_source(Reader r, size_t index, const std::string& file) {
 ServiceSpec read_service(Reader r, const RunSpec& run) {
   const std::vector<NodePool>& pools = run.node_pools;
   ServiceSpec s;
-  s.name = r.string("name", std::nullopt);
+  s.name = r.name("name", std::nullopt);
   std::vector<std::string> pool_names;
   for (const auto& p : pools) pool_names.push_back(p.name);
   s.node_pool = r.choice("node_pool", pools.empty() ? "" : pools.front().name, pool_names);
   s.work_cpu_s = r.distribution("work_cpu_s", s.work_cpu_s);
-  s.workers = r.count("workers", s.workers, 1);
-  s.queue_limit = r.count("queue_limit", s.queue_limit, 0);
-  s.cpu_request = r.positive("cpu_request", s.cpu_request, "a number of cores");
-  s.memory_request_gib = r.nonneg("memory_request_gib", s.memory_request_gib, "a memory size");
+  s.workers = r.count("workers", s.workers);
+  s.queue_limit = r.count("queue_limit", s.queue_limit);
+  s.cpu_request = r.number("cpu_request", s.cpu_request);
+  s.cpu_limit = r.number("cpu_limit", s.cpu_limit);
+  s.memory_request_gib = r.number("memory_request_gib", s.memory_request_gib);
   const NodePool& pool = run.node_pool(s.node_pool);
   const InstanceType& node_type = run.instance_type(pool.instance_type);
+  const std::string node = "a " + pool.instance_type + " node (pool " + pool.name + ")";
   if (!pool.dedicated && s.cpu_request > node_type.vcpu)
-    r.fail("cpu_request", "expected at most the " + std::to_string(node_type.vcpu) + " vCPU of a " +
-                              pool.instance_type + " node (pool " + pool.name +
-                              "): no node could ever take this pod");
+    r.fail("cpu_request", "expected at most the " + std::to_string(node_type.vcpu) + " vCPU of " + node +
+                              ": no node could ever take this pod");
   if (!pool.dedicated && s.memory_request_gib > node_type.memory_gib)
-    r.fail("memory_request_gib",
-           "expected at most the node memory of " + pool.instance_type + " (pool " + pool.name + ")");
-  s.min_instances = r.count("min_instances", s.min_instances, 0);
-  s.max_instances = r.count("max_instances", std::max(s.max_instances, s.min_instances), 0);
+    r.fail("memory_request_gib", "expected at most the " + format_number(node_type.memory_gib) + " GiB of " +
+                                     node + ": no node could ever take this pod");
+  if (r.has("cpu_limit")) {
+    if (pool.dedicated)
+      r.fail("cpu_limit", "pool " + pool.name +
+                              " is dedicated (one node per instance); expected cpu_limit only for pods on a "
+                              "fixed pool (dedicated = false)");
+    if (s.cpu_limit > 0 && s.cpu_limit < s.cpu_request)
+      r.fail("cpu_limit",
+             "expected cpu_limit >= cpu_request (" + format_number(s.cpu_request) + "), or 0 for no limit");
+    if (s.cpu_limit > node_type.vcpu)
+      r.fail("cpu_limit", "expected at most the " + std::to_string(node_type.vcpu) + " vCPU of " + node);
+  }
+  s.min_instances = r.count("min_instances", s.min_instances);
+  s.max_instances = r.count("max_instances", std::max(s.max_instances, s.min_instances));
   if (s.max_instances < s.min_instances) r.fail("max_instances", "expected max_instances >= min_instances");
   s.initial_instances =
-      r.count("initial_instances", std::clamp(s.initial_instances, s.min_instances, s.max_instances), 0);
+      r.count("initial_instances", std::clamp(s.initial_instances, s.min_instances, s.max_instances));
   if (s.initial_instances < s.min_instances || s.initial_instances > s.max_instances)
     r.fail("initial_instances", "expected a count within [min_instances, max_instances]");
   s.database = r.boolean("database", false);
@@ -439,71 +533,78 @@ ServiceSpec read_service(Reader r, const RunSpec& run) {
   s.scale_in_victim = victim == "newest"   ? VictimPolicy::newest
                       : victim == "oldest" ? VictimPolicy::oldest
                                            : VictimPolicy::least_loaded;
-  s.drain_timeout_s = r.nonneg("drain_timeout_s", s.drain_timeout_s);
+  s.drain_timeout_s = r.number("drain_timeout_s", s.drain_timeout_s);
   Reader st = r.table("startup");
   StartupSpec& p = s.startup;
   p.launch_s = st.distribution("launch_s", p.launch_s);
   p.provision_s = st.distribution("provision_s", p.provision_s);
   p.boot_s = st.distribution("boot_s", p.boot_s);
   p.init_s = st.distribution("init_s", p.init_s);
-  p.init_cpu_s = st.nonneg("init_cpu_s", p.init_cpu_s, "CPU-seconds");
-  p.readiness_initial_delay_s = st.nonneg("readiness_initial_delay_s", p.readiness_initial_delay_s);
-  p.readiness_period_s = st.positive("readiness_period_s", p.readiness_period_s);
-  p.readiness_success_threshold = st.count("readiness_success_threshold", p.readiness_success_threshold, 1);
-  p.warmup_s = st.nonneg("warmup_s", p.warmup_s);
-  p.warmup_initial_capacity = st.positive("warmup_initial_capacity", p.warmup_initial_capacity, "a fraction");
-  if (p.warmup_initial_capacity > 1) st.fail("warmup_initial_capacity", "expected a fraction in (0, 1]");
+  p.init_cpu_s = st.number("init_cpu_s", p.init_cpu_s);
+  p.readiness_initial_delay_s = st.number("readiness_initial_delay_s", p.readiness_initial_delay_s);
+  p.readiness_period_s = st.number("readiness_period_s", p.readiness_period_s);
+  check_intervals(st, "readiness_period_s", p.readiness_period_s, run.duration_s,
+                  "probes of a starting instance");
+  p.readiness_success_threshold = st.count("readiness_success_threshold", p.readiness_success_threshold);
+  p.warmup_s = st.number("warmup_s", p.warmup_s);
+  p.warmup_initial_capacity = st.number("warmup_initial_capacity", p.warmup_initial_capacity);
   st.finish();
   r.finish();
   return s;
 }
 
 RunSpec read_run(const std::shared_ptr<toml::table>& doc, const std::string& file, const std::string& name,
-                 uint64_t seed, bool record_requests) {
-  Reader r(*doc, file, "");
+                 uint64_t seed, bool record_requests, Warnings& warnings) {
+  Reader r(*doc, file, "", "");
   RunSpec run;
   run.name = name;
   run.seed = seed;
   run.record_requests = record_requests;
   // Scenario-level keys read elsewhere.
   for (const char* k : {"name", "description", "seed", "run", "expect"}) r.get(k);
-  run.duration_s = r.positive("duration_s", std::nullopt);
-  run.record_interval_s = r.positive("record_interval_s", 60.0);
-  run.reference_speed_gflops = r.positive("reference_speed_gflops", 1.0, "a speed");
+  run.duration_s = r.number("duration_s", std::nullopt);
+  run.record_interval_s = r.number("record_interval_s", 60.0);
+  check_intervals(r, "record_interval_s", run.record_interval_s, run.duration_s, "rows of time series");
+  run.reference_speed_gflops = r.number("reference_speed_gflops", 1.0);
 
   Reader sla = r.table("sla");
-  run.sla.latency_s = sla.positive("latency_s", 1.0);
+  run.sla.latency_s = sla.number("latency_s", 1.0);
   sla.finish();
   Reader metrics = r.table("metrics");
-  run.metrics.reference_utilization = metrics.positive("reference_utilization", 0.8, "a utilization");
-  if (run.metrics.reference_utilization > 1)
-    metrics.fail("reference_utilization", "expected a utilization in (0, 1]");
+  run.metrics.reference_utilization = metrics.number("reference_utilization", 0.8);
   metrics.finish();
 
   Reader cluster = r.table("cluster");
   Reader hosts = cluster.table("hosts");
-  run.hosts.count = hosts.count("count", run.hosts.count, 1);
-  run.hosts.cores = hosts.count("cores", run.hosts.cores, 1);
-  run.hosts.speed_gflops = hosts.positive("speed_gflops", run.reference_speed_gflops, "a speed");
-  run.hosts.memory_gib = hosts.positive("memory_gib", run.hosts.memory_gib, "a memory size");
-  run.hosts.cpu_overcommit =
-      hosts.positive("cpu_overcommit", run.hosts.cpu_overcommit, "a ratio of vCPUs to cores");
+  run.hosts.count = hosts.count("count", run.hosts.count);
+  run.hosts.cores = hosts.count("cores", run.hosts.cores);
+  run.hosts.speed_gflops = hosts.number("speed_gflops", run.reference_speed_gflops);
+  run.hosts.memory_gib = hosts.number("memory_gib", run.hosts.memory_gib);
+  run.hosts.cpu_overcommit = hosts.number("cpu_overcommit", run.hosts.cpu_overcommit);
   hosts.finish();
   Reader net = cluster.table("network");
-  run.network.bandwidth_gbps = net.positive("bandwidth_gbps", run.network.bandwidth_gbps, "a bandwidth");
-  run.network.latency_s = net.nonneg("latency_s", run.network.latency_s);
+  run.network.bandwidth_gbps = net.number("bandwidth_gbps", run.network.bandwidth_gbps);
+  run.network.latency_s = net.number("latency_s", run.network.latency_s);
   net.finish();
   Reader types = cluster.table("instance_types");
   for (auto&& [k, v] : types.raw()) {
     std::string tname(k.str());
-    Reader tr = types.table(tname);
+    std::string problem = name_problem(tname);
+    if (!problem.empty()) types.fail(tname, problem + "; expected " + kNameRule);
+    Reader tr = types.named(tname);
     InstanceType it;
     it.name = tname;
-    it.vcpu = tr.count("vcpu", std::nullopt, 1);
-    it.memory_gib = tr.positive("memory_gib", std::nullopt, "a memory size");
-    it.price_per_hour_usd = tr.nonneg("price_per_hour_usd", std::nullopt, "a price");
-    if (it.vcpu > run.hosts.cores)
-      tr.fail("vcpu", "expected at most cluster.hosts.cores (" + std::to_string(run.hosts.cores) + ") vCPUs");
+    it.vcpu = tr.count("vcpu", std::nullopt);
+    it.memory_gib = tr.number("memory_gib", std::nullopt);
+    it.price_per_hour_usd = tr.number("price_per_hour_usd", std::nullopt);
+    const double host_vcpu = run.hosts.cores * run.hosts.cpu_overcommit;
+    if (it.vcpu > host_vcpu)
+      tr.fail("vcpu", "expected at most cluster.hosts.cores x cpu_overcommit = " + format_number(host_vcpu) +
+                          " vCPUs: no host could ever take a node of this type");
+    if (it.memory_gib > run.hosts.memory_gib)
+      tr.fail("memory_gib",
+              "expected at most cluster.hosts.memory_gib = " + format_number(run.hosts.memory_gib) +
+                  " GiB: no host could ever take a node of this type");
     tr.finish();
     run.instance_types.push_back(it);
   }
@@ -512,35 +613,39 @@ RunSpec read_run(const std::shared_ptr<toml::table>& doc, const std::string& fil
   std::vector<std::string> type_names;
   for (const auto& it : run.instance_types) type_names.push_back(it.name);
   // Fixed pools are placed first-fit on the hosts at time 0, as the engine will: check now that they fit.
-  std::vector<double> free_cores(static_cast<size_t>(run.hosts.count),
-                                 run.hosts.cores * run.hosts.cpu_overcommit);
-  std::vector<double> free_mem(static_cast<size_t>(run.hosts.count), run.hosts.memory_gib);
+  std::vector<Bin> host_bins(static_cast<size_t>(run.hosts.count),
+                             Bin{run.hosts.cores * run.hosts.cpu_overcommit, run.hosts.memory_gib, 0, 0});
   for (Reader& pr : cluster.tables("node_pools")) {
     NodePool p;
-    p.name = pr.string("name", std::nullopt);
+    p.name = pr.name("name", std::nullopt);
     p.instance_type = pr.choice("instance_type", std::nullopt, type_names);
     p.dedicated = pr.boolean("dedicated", true);
-    p.nodes = pr.count("nodes", 0, 0);
+    p.nodes = pr.count("nodes", 0);
     if (p.dedicated && pr.has("nodes"))
       pr.fail("nodes",
               "a dedicated pool creates one node per instance; remove 'nodes' or set dedicated = false");
     if (!p.dedicated && p.nodes < 1)
       pr.fail("nodes", "expected a node count >= 1 for a fixed pool (dedicated = false)");
-    p.min_billed_s = pr.nonneg("min_billed_s", p.min_billed_s);
+    p.min_billed_s = pr.number("min_billed_s", p.min_billed_s);
+    const std::string scheduler =
+        pr.choice("scheduler", "least_allocated", {"least_allocated", "most_allocated"});
+    if (p.dedicated && pr.has("scheduler"))
+      pr.fail("scheduler",
+              "a dedicated pool has no pods to place; expected scheduler only for a fixed pool (dedicated = "
+              "false)");
+    p.scheduler =
+        scheduler == "most_allocated" ? SchedulerPolicy::most_allocated : SchedulerPolicy::least_allocated;
     for (const auto& q : run.node_pools)
       if (q.name == p.name) pr.fail("name", "duplicate node pool name '" + p.name + "'");
     const InstanceType& type = run.instance_type(p.instance_type);
     for (int k = 0; k < (p.dedicated ? 0 : p.nodes); ++k) {
-      size_t h = 0;
-      while (h < free_cores.size() &&
-             (free_cores[h] + 1e-9 < type.vcpu || free_mem[h] + 1e-9 < type.memory_gib))
-        ++h;
-      if (h == free_cores.size())
+      const int h = place(host_bins, type.vcpu, type.memory_gib, PlacementRule::first_fit);
+      if (h < 0)
         pr.fail("nodes",
                 "the hosts have room for only " + std::to_string(k) + " node(s) of " + p.instance_type +
                     " after the pools before; expected fewer nodes, or more or bigger cluster.hosts");
-      free_cores[h] -= type.vcpu;
-      free_mem[h] -= type.memory_gib;
+      host_bins[h].cpu_requested += type.vcpu;
+      host_bins[h].mem_requested_gib += type.memory_gib;
     }
     pr.finish();
     run.node_pools.push_back(p);
@@ -560,28 +665,34 @@ RunSpec read_run(const std::shared_ptr<toml::table>& doc, const std::string& fil
     e.line = er.line();
     e.from = er.string("from", std::nullopt);
     e.to = er.string("to", std::nullopt);
-    e.probability = er.nonneg("probability", 1.0, "a probability");
-    if (e.probability > 1) er.fail("probability", "expected a probability in [0, 1]");
-    e.calls = er.count("calls", 1, 1);
-    e.request_bytes = er.nonneg("request_bytes", e.request_bytes, "a size in bytes");
-    e.response_bytes = er.nonneg("response_bytes", e.response_bytes, "a size in bytes");
+    e.probability = er.number("probability", 1.0);
+    e.calls = er.count("calls", 1);
+    e.request_bytes = er.number("request_bytes", e.request_bytes);
+    e.response_bytes = er.number("response_bytes", e.response_bytes);
     er.finish();
     run.edges.push_back(e);
   }
 
   Reader traffic = r.table("traffic");
   run.traffic.entry_service = traffic.string("entry_service", run.services.front().name);
-  run.traffic.client_timeout_s = traffic.positive("client_timeout_s", run.traffic.client_timeout_s);
-  run.traffic.resolution_s = traffic.positive("resolution_s", run.traffic.resolution_s);
+  run.traffic.client_timeout_s = traffic.number("client_timeout_s", run.traffic.client_timeout_s);
+  run.traffic.resolution_s = traffic.number("resolution_s", run.traffic.resolution_s);
+  check_intervals(traffic, "resolution_s", run.traffic.resolution_s, run.duration_s, "rate steps");
   size_t i = 0;
-  for (Reader& cr : traffic.tables("sources")) run.traffic.components.push_back(read_source(cr, i++, file));
+  for (Reader& cr : traffic.tables("sources"))
+    run.traffic.components.push_back(read_source(cr, i++, file, run.duration_s, warnings));
   if (run.traffic.components.empty()) traffic.fail("sources", "expected at least one [[traffic.sources]]");
   traffic.finish();
 
   Reader mon = r.table("monitoring");
-  run.monitoring.scrape_interval_s = mon.positive("scrape_interval_s", run.monitoring.scrape_interval_s);
-  run.monitoring.lag_s = mon.nonneg("lag_s", run.monitoring.lag_s);
-  run.monitoring.window_s = mon.positive("window_s", run.monitoring.window_s);
+  run.monitoring.scrape_interval_s = mon.number("scrape_interval_s", run.monitoring.scrape_interval_s);
+  check_intervals(mon, "scrape_interval_s", run.monitoring.scrape_interval_s, run.duration_s, "scrapes");
+  run.monitoring.lag_s = mon.number("lag_s", run.monitoring.lag_s);
+  run.monitoring.window_s = mon.number("window_s", run.monitoring.window_s);
+  double kept = (run.monitoring.lag_s + run.monitoring.window_s) / run.monitoring.scrape_interval_s;
+  if (kept > kMaxScrapesKept)
+    mon.fail("window_s", "(lag_s + window_s) / scrape_interval_s = " + format_number(kept) +
+                             " scrapes kept in memory; expected at most " + format_number(kMaxScrapesKept));
   mon.finish();
 
   auto ctl = std::make_shared<Reader>(r.table("controller"));
@@ -591,10 +702,18 @@ RunSpec read_run(const std::shared_ptr<toml::table>& doc, const std::string& fil
   // Check the controller's own keys now (a factory reads them all), then every reference between sections.
   ControllerContext ctx;
   for (const auto& s : run.services) ctx.services.push_back(s.name);
-  make_controller(run.controller.kind, *ctl, ctx);
+  double interval_s = make_controller(run.controller.kind, *ctl, ctx)->interval_s();
+  check_intervals(*ctl, "interval_s", interval_s, run.duration_s, "controller ticks");
   ctl->finish();
   ctl->keep_alive(doc);
-  ServiceGraph(run, file);  // throws for unknown services in edges and for cycles
+  ServiceGraph graph(run, file);  // throws for unknown services in edges and for cycles
+  double requests = 0;
+  for (double v : graph.visits()) requests += v;
+  if (requests > kMaxRequestsPerArrival)
+    r.fail("edges", "the call graph makes " + format_number(requests) +
+                        " service requests per end-user request on average (probability x calls along every "
+                        "path); expected at most " +
+                        format_number(kMaxRequestsPerArrival));
   run.controller.params = ctl;
   return run;
 }
@@ -622,12 +741,12 @@ Scenario load_scenario(const std::string& path, const LoadOptions& opts) {
     return t;
   };
   toml::table top = base_table();
-  Reader r(top, path, "");
-  sc.name = r.string("name", std::filesystem::path(path).stem().string());
+  Reader r(top, path, "", "");
+  sc.name = r.name("name", std::filesystem::path(path).stem().string());
   sc.description = r.string("description", "");
-  long seed = r.integer("seed", 1);
-  if (seed < 0) r.fail("seed", "expected a non-negative integer");
+  long seed = r.integer("seed", 1);  // checked even when --seed replaces it
   sc.seed = opts.seed ? *opts.seed : static_cast<uint64_t>(seed);
+  Warnings warnings(opts.warnings ? *opts.warnings : std::cerr);
 
   std::vector<Reader> runs = r.tables("run");
   std::string default_name = top["controller"]["kind"].value_or(std::string("run"));
@@ -639,20 +758,18 @@ Scenario load_scenario(const std::string& path, const LoadOptions& opts) {
     std::string name = default_name;
     if (!runs.empty()) {
       toml::table* rt = t["run"].as_array()->get(k)->as_table();
-      Reader rr(*rt, path, "run." + std::to_string(k));
-      name = rr.string("name", std::nullopt);
+      Reader rr(*rt, path, "run." + std::to_string(k), "run");
+      name = rr.name("name", std::nullopt);
       if (!names.insert(name).second) rr.fail("name", "duplicate run name '" + name + "'");
       toml::table over = std::move(*rt);
       over.erase("name");
       t.erase("run");
       merge(t, std::move(over), path, "");
     }
-    RunSpec run = read_run(doc, path, name, sc.seed, opts.record_requests);
+    RunSpec run = read_run(doc, path, name, sc.seed, opts.record_requests, warnings);
     std::ostringstream effective;
     effective << t;
     run.config_toml = effective.str();
-    // Load every trace once now, so that a bad trace is reported before anything runs.
-    RateFunction check(run.traffic, sc.seed);
     sc.runs.push_back(std::move(run));
   }
 

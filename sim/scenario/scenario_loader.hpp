@@ -2,6 +2,7 @@
 // Reads a scenario TOML file into a Scenario: strict (unknown keys are errors, with a "did you mean" hint),
 // every error names the file, the line and the key. The only user of toml++.
 #include <optional>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -13,9 +14,11 @@ struct LoadOptions {
   std::vector<std::string> set;  // "dotted.key=value" overrides, applied before the runs' own overrides
   std::optional<uint64_t> seed;  // replaces the scenario's seed
   bool record_requests = false;
+  std::ostream* warnings = nullptr;  // where warnings go (each once); nullptr: stderr
 };
 
-// Throws InputError on any bad input, including trace files and controller settings (every run is checked).
+// Throws InputError on any bad input, including trace files and controller settings (every run is checked):
+// every number is checked against its range (key_ranges.hpp), every name against kNameRule.
 Scenario load_scenario(const std::string& path, const LoadOptions& opts);
 std::string tomlplusplus_version();
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Same scenario and seed: identical datasets (h5diff finds nothing outside wall-time data); another seed: different.
-# `inspect --json` reports exactly what `run --json` reported.
+# `inspect --json` reports exactly what `run --json` reported, and `inspect` prints `run`'s table. A run that never
+# scales has no latency_p95_during_scaling_s: "no scaling" in the table, null in JSON.
 # Usage: determinism.sh AUTOSCALE_BINARY SOURCE_DIR
 set -u
 AS=$1
@@ -23,4 +24,17 @@ a = json.load(open(sys.argv[1]))["runs"]; b = json.load(open(sys.argv[2]))["runs
 sys.exit(0 if a == b and a else 1)
 PY
 then echo "ok   inspect --json equals run --json"; else echo "FAIL inspect --json differs from run --json"; fail=1; fi
+# A run that never scales: latency_p95_during_scaling_s has no value (NaN in the file), the table says "no scaling"
+# and JSON null; the table notes that latency percentiles leave failed requests out; inspect prints run's table.
+"$AS" run "$s" --set duration_s=1800 --set 'controller={kind="static",instances=4,services=["web"]}' --quiet \
+  --out "$T/s.h5" >"$T/s.txt" || { echo "FAIL run static"; exit 1; }
+"$AS" inspect "$T/s.h5" >"$T/si.txt" || { echo "FAIL inspect static"; exit 1; }
+"$AS" inspect "$T/s.h5" --json >"$T/si.json" || { echo "FAIL inspect --json static"; exit 1; }
+if grep -Eq '^latency_p95_during_scaling_s +no scaling$' "$T/s.txt" &&
+  grep -q '^latency_\*: percentiles of completed requests only; failed requests' "$T/s.txt" &&
+  /usr/bin/python3 -c 'import json, sys; sys.exit(json.load(open(sys.argv[1]))["runs"]["static"]["latency_p95_during_scaling_s"] is not None)' "$T/si.json"
+then echo "ok   never scales: 'no scaling', null"; else echo "FAIL never scales: $(grep during_scaling "$T/s.txt" "$T/si.json")"; fail=1; fi
+if diff <(sed -n '/^metric /,/^latency_\*/p' "$T/s.txt") <(sed -n '/^metric /,/^latency_\*/p' "$T/si.txt") &&
+  grep -q '^requests_total ' "$T/si.txt"
+then echo "ok   inspect prints run's table"; else echo "FAIL inspect's table differs from run's"; fail=1; fi
 exit $fail

@@ -1,0 +1,192 @@
+#include "sim/scenario/key_ranges.hpp"
+
+#include <cctype>
+#include <climits>
+#include <cmath>
+#include <cstdio>
+#include <iterator>
+#include <stdexcept>
+
+#include "controllers/base/error.hpp"
+
+namespace autoscale {
+
+namespace {
+
+using K = KeyKind;
+constexpr double kDay = 86400;
+constexpr double kMaxD = kMaxDurationS;
+constexpr double kMinI = kMinIntervalS;
+constexpr double kInt64Max = 9223372036854775807.0;  // 2^63 as a double: every TOML integer is at most 2^63-1
+
+constexpr KeyRange kRanges[] = {
+    {"", "seed", K::int64, 0, false, kInt64Max, "a seed"},
+    {"", "duration_s", K::real, 0, true, kMaxD, "seconds of simulated time"},
+    {"", "record_interval_s", K::real, kMinI, false, kMaxD, "seconds"},
+    {"", "reference_speed_gflops", K::real, 0, true, 1e6, "Gflop/s per core"},
+    {"sla", "latency_s", K::real, 0, true, kDay, "seconds"},
+    {"metrics", "reference_utilization", K::real, 0, true, 1, "a utilization"},
+
+    {"cluster.hosts", "count", K::count, 1, false, 10000, "hosts"},
+    {"cluster.hosts", "cores", K::count, 1, false, 1024, "cores per host"},
+    {"cluster.hosts", "speed_gflops", K::real, 0, true, 1e6, "Gflop/s per core"},
+    {"cluster.hosts", "memory_gib", K::real, 0, true, 1e6, "GiB"},
+    {"cluster.hosts", "cpu_overcommit", K::real, 0, true, 100, "vCPUs per core"},
+    {"cluster.network", "bandwidth_gbps", K::real, 0, true, 1e6, "Gbit/s"},
+    {"cluster.network", "latency_s", K::real, 0, false, 60, "seconds"},
+    {"cluster.instance_types.<name>", "vcpu", K::count, 1, false, 1024, "vCPUs"},
+    {"cluster.instance_types.<name>", "memory_gib", K::real, 0, true, 1e6, "GiB"},
+    {"cluster.instance_types.<name>", "price_per_hour_usd", K::real, 0, false, 1e6, "USD per hour"},
+    {"cluster.node_pools", "nodes", K::count, 1, false, 10000, "nodes"},
+    {"cluster.node_pools", "min_billed_s", K::real, 0, false, kDay, "seconds"},
+
+    {"services", "work_cpu_s", K::real, 0, false, kMaxD, "CPU-seconds"},
+    {"services", "workers", K::count, 1, false, 10000, "concurrent requests per instance"},
+    {"services", "queue_limit", K::count, 0, false, 100000, "waiting requests per instance"},
+    {"services", "cpu_request", K::real, 0, true, 1024, "cores"},
+    {"services", "cpu_limit", K::real, 0, false, 1024, "cores; 0: no limit"},
+    {"services", "memory_request_gib", K::real, 0, false, 1e6, "GiB"},
+    {"services", "initial_instances", K::count, 0, false, 10000, "instances"},
+    {"services", "min_instances", K::count, 0, false, 10000, "instances"},
+    {"services", "max_instances", K::count, 0, false, 10000, "instances"},
+    {"services", "drain_timeout_s", K::real, 0, false, kMaxD, "seconds"},
+    {"services.startup", "launch_s", K::real, 0, false, kMaxD, "seconds"},
+    {"services.startup", "provision_s", K::real, 0, false, kMaxD, "seconds"},
+    {"services.startup", "boot_s", K::real, 0, false, kMaxD, "seconds"},
+    {"services.startup", "init_s", K::real, 0, false, kMaxD, "seconds"},
+    {"services.startup", "init_cpu_s", K::real, 0, false, kMaxD, "CPU-seconds"},
+    {"services.startup", "readiness_initial_delay_s", K::real, 0, false, kMaxD, "seconds"},
+    {"services.startup", "readiness_period_s", K::real, kMinI, false, kDay, "seconds"},
+    {"services.startup", "readiness_success_threshold", K::count, 1, false, 1000, "probes"},
+    {"services.startup", "warmup_s", K::real, 0, false, kMaxD, "seconds"},
+    {"services.startup", "warmup_initial_capacity", K::real, 0, true, 1, "a fraction of full speed"},
+    {"distribution", "value", K::real, 0, false, kMaxD, "seconds"},
+    {"distribution", "min", K::real, 0, false, kMaxD, "seconds"},
+    {"distribution", "max", K::real, 0, false, kMaxD, "seconds"},
+    {"distribution", "mean", K::real, 0, false, kMaxD, "seconds"},
+    {"distribution", "cv", K::real, 0, false, 100, "a coefficient of variation"},
+    {"distribution", "values", K::real, 0, false, kMaxD, "seconds"},
+    {"edges", "probability", K::real, 0, false, 1, "a probability"},
+    {"edges", "calls", K::count, 1, false, 1000, "calls"},
+    {"edges", "request_bytes", K::real, 0, false, 1e12, "bytes"},
+    {"edges", "response_bytes", K::real, 0, false, 1e12, "bytes"},
+
+    {"traffic", "client_timeout_s", K::real, kMinI, false, kDay, "seconds"},
+    {"traffic", "resolution_s", K::real, kMinI, false, kDay, "seconds"},
+    {"traffic.sources", "rate_scale", K::real, 0, false, 1e6, "a scale factor"},
+    {"traffic.sources", "time_scale", K::real, 0, true, 1e6, "trace seconds per simulated second"},
+    {"traffic.sources", "start_s", K::real, 0, false, 1e10, "seconds"},
+    {"traffic.sources", "end_s", K::real, 0, true, 1e10, "seconds of trace time"},
+    {"traffic.sources", "rate_rps", K::real, 0, false, 1e6, "requests per second"},
+    {"traffic.sources", "before_rps", K::real, 0, false, 1e6, "requests per second"},
+    {"traffic.sources", "state_rates_rps", K::real, 0, false, 1e6, "requests per second"},
+    {"traffic.sources", "state_mean_s", K::real, kMinI, false, kMaxD, "seconds"},
+    {"traffic.sources", "amplitude", K::real, 0, false, 1, "a fraction of the mean"},
+    {"traffic.sources", "period_s", K::real, 0, true, kMaxD, "seconds"},
+    {"traffic.sources", "peak_time_s", K::real, 0, false, kMaxD, "seconds"},
+    {"traffic.sources", "noise_cv", K::real, 0, false, 100, "a coefficient of variation"},
+    {"traffic.sources", "noise_interval_s", K::real, kMinI, false, kMaxD, "seconds"},
+    {"traffic.sources", "ramp_s", K::real, 0, false, kMaxD, "seconds"},
+    {"traffic.sources", "peak_multiplier", K::real, 0, true, 1e4, "a multiple of the rate"},
+    {"traffic.sources", "duration_s", K::real, 0, false, kMaxD, "seconds"},
+    {"traffic.sources", "decay_s", K::real, 0, true, kMaxD, "seconds"},
+    {"traffic.sources", "multiplier", K::real, 0, false, 1e4, "a multiple of the rate"},
+
+    {"monitoring", "scrape_interval_s", K::real, kMinI, false, kDay, "seconds"},
+    {"monitoring", "lag_s", K::real, 0, false, kDay, "seconds"},
+    {"monitoring", "window_s", K::real, kMinI, false, kDay, "seconds"},
+
+    {"controller", "interval_s", K::real, kMinI, false, kDay, "seconds"},
+    {"controller", "instances", K::count, 0, false, 10000, "instances"},
+    {"controller", "scale_out_above", K::real, 0, false, 1e9, "a metric value"},
+    {"controller", "scale_in_below", K::real, 0, false, 1e9, "a metric value"},
+    {"controller", "scale_out_adjustment", K::real, 0, true, 10000, "instances, or percent"},
+    {"controller", "scale_in_adjustment", K::real, 0, true, 10000, "instances, or percent"},
+    {"controller", "min_adjustment_magnitude", K::count, 1, false, 10000, "instances"},
+    {"controller", "cooldown_s", K::real, 0, false, kMaxD, "seconds"},
+    {"controller", "evaluation_periods", K::count, 1, false, 1000, "evaluations"},
+
+    {"expect", "value", K::real, -1e15, false, 1e15, "a metric value"},
+};
+
+// Counts are narrowed to int after their range check: their maximum must fit.
+constexpr bool counts_fit_int() {
+  for (const auto& r : kRanges)
+    if (r.kind == K::count && (r.max > INT_MAX || r.min < INT_MIN)) return false;
+  return true;
+}
+static_assert(counts_fit_int(), "a count's range must fit an int");
+
+}  // namespace
+
+std::string format_number(double v) {
+  if (v == kInt64Max) return "2^63-1";
+  char buf[32];
+  if (v == std::floor(v) && std::fabs(v) < 1e8) {
+    std::snprintf(buf, sizeof buf, "%.0f", v);
+    return buf;
+  }
+  std::snprintf(buf, sizeof buf, "%g", v);
+  std::string s = buf;  // 1e+10 -> 1e10
+  auto e = s.find("e+");
+  if (e != std::string::npos) {
+    size_t digits = e + 2;
+    while (digits + 1 < s.size() && s[digits] == '0') ++digits;
+    s = s.substr(0, e + 1) + s.substr(digits);
+  }
+  return s;
+}
+
+const std::vector<KeyRange>& key_ranges() {
+  static const std::vector<KeyRange> all(std::begin(kRanges), std::end(kRanges));
+  return all;
+}
+
+const KeyRange& key_range(const std::string& table, const std::string& key) {
+  for (const auto& r : kRanges)
+    if (table == r.table && key == r.key) return r;
+  throw std::logic_error("scenario key '" + (table.empty() ? key : table + "." + key) +
+                         "' has no range in sim/scenario/key_ranges.cpp");
+}
+
+std::string range_text(const KeyRange& r) {
+  return (r.min_open ? "(" : "[") + format_number(r.min) + ", " + format_number(r.max) + "]";
+}
+
+bool in_range(const KeyRange& r, double v) {
+  return (r.min_open ? v > r.min : v >= r.min) && v <= r.max;
+}
+
+std::string expected_text(const KeyRange& r) {
+  return std::string(r.kind == K::real ? "a number" : "an integer") + " in " + range_text(r) + " (" + r.what +
+         ")";
+}
+
+const char* const kNameRule =
+    "a name of 1 to 64 characters among A-Z a-z 0-9 _ . - (not \".\" or \"..\"), as names become HDF5 "
+    "groups and file names";
+
+std::string name_problem(const std::string& name) {
+  if (name.empty()) return "the name is empty";
+  if (name.size() > kMaxNameChars) return "the name has " + std::to_string(name.size()) + " characters";
+  if (name == "." || name == "..") return "the name \"" + name + "\" is a path component";
+  for (unsigned char ch : name)
+    if (!std::isalnum(ch) && ch != '_' && ch != '.' && ch != '-') {
+      char buf[16];
+      std::snprintf(buf, sizeof buf, std::isprint(ch) ? "'%c'" : "byte 0x%02x", ch);
+      return "the name contains " + std::string(buf);
+    }
+  return "";
+}
+
+uint64_t parse_seed(const std::string& text) {
+  const KeyRange& r = key_range("", "seed");
+  bool digits =
+      !text.empty() && text.size() <= 19 && text.find_first_not_of("0123456789") == std::string::npos;
+  // 19 digits may still exceed 2^63-1; compare as unsigned, which holds any 19-digit number.
+  if (!digits || std::stoull(text) > static_cast<uint64_t>(INT64_MAX))
+    throw InputError("command line", 0, "--seed", "got '" + text + "'; expected " + expected_text(r));
+  return std::stoull(text);
+}
+
+}  // namespace autoscale
