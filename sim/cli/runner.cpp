@@ -281,18 +281,30 @@ int cmd_run(const RunArgs& args) {
       if (!e.run.empty() && e.run != r.name) continue;
       const SummaryValue* v = find_metric(r.summary, e.metric);
       double actual = v ? v->value : NAN;
-      bool ok = v && compare(actual, e.op, e.value);
+      double bound = e.value;
+      std::string against;
+      if (!e.than_run.empty()) {
+        const SummaryValue* o = nullptr;
+        for (const auto& x : runs)
+          if (x.name == e.than_run) o = find_metric(x.summary, e.metric);
+        bound = o ? e.value * o->value : NAN;
+        std::ostringstream w;
+        w << " (" << e.value << " x run '" << e.than_run << "')";
+        against = w.str();
+      }
+      bool ok = v && compare(actual, e.op, bound);
       expectations.push_back({{"run", r.name},
                               {"metric", e.metric},
                               {"op", e.op},
-                              {"value", e.value},
+                              {"value", bound},
+                              {"than_run", e.than_run},
                               {"actual", actual},
                               {"ok", ok},
                               {"line", e.line}});
       if (!ok) {
         status = 1;
         failures << "expectation failed: " << sc.file << ":" << e.line << ": run '" << r.name
-                 << "': " << e.metric << " " << e.op << " " << e.value << ", actual " << actual << "\n";
+                 << "': " << e.metric << " " << e.op << " " << bound << against << ", actual " << actual << "\n";
       }
     }
   }

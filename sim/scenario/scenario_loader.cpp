@@ -517,6 +517,11 @@ ServiceSpec read_service(Reader r, const RunSpec& run) {
              "expected cpu_limit >= cpu_request (" + format_number(s.cpu_request) + "), or 0 for no limit");
     if (s.cpu_limit > node_type.vcpu)
       r.fail("cpu_limit", "expected at most the " + std::to_string(node_type.vcpu) + " vCPU of " + node);
+    // The quota is a SimGrid VM bounded at the limit on its node, and SimGrid cannot put a VM inside a VM (nodes are
+    // VMs when hosts are overcommitted).
+    if (s.cpu_limit > 0 && run.hosts.cpu_overcommit > 1)
+      r.fail("cpu_limit", "a CPU limit needs nodes that own their cores; expected cluster.hosts.cpu_overcommit = 1 "
+                          "(it is " + format_number(run.hosts.cpu_overcommit) + "), or no cpu_limit");
   }
   s.min_instances = r.count("min_instances", s.min_instances);
   s.max_instances = r.count("max_instances", std::max(s.max_instances, s.min_instances));
@@ -785,7 +790,15 @@ Scenario load_scenario(const std::string& path, const LoadOptions& opts) {
     }
     e.metric = er.choice("metric", std::nullopt, summary_metric_names());
     e.op = er.choice("op", std::nullopt, {"<", "<=", ">", ">=", "==", "!="});
-    e.value = er.number("value", std::nullopt);
+    if (er.has("than_run")) {
+      std::vector<std::string> rn;
+      for (const auto& x : sc.runs) rn.push_back(x.name);
+      e.than_run = er.choice("than_run", std::nullopt, rn);
+      if (e.run.empty() || e.run == e.than_run)
+        er.fail("than_run", "expected 'run' to name another run, to compare the two");
+    }
+    // With than_run, value is a factor on the other run's metric (default 1).
+    e.value = er.number("value", e.than_run.empty() ? std::nullopt : std::optional<double>(1.0));
     er.finish();
     sc.expectations.push_back(e);
   }

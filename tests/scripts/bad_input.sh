@@ -171,6 +171,9 @@ expect_args "bad --set value" "$base" "--set services.api.workers=four" \
   "^error: --set: 'services\.api\.workers': expected an integer"
 expect_args "out-of-range --set value" "$base" "--set monitoring.scrape_interval_s=1e-9" \
   "^error: --set: 'monitoring\.scrape_interval_s'"
+# A pod's CPU limit cannot be modelled inside a VM (overcommitted hosts make nodes VMs).
+expect_args "cpu_limit with overcommitted hosts" "$SRC/scenarios/flash_crowd.toml" \
+  "--set cluster.hosts.cpu_overcommit=2" "services\.frontend\.cpu_limit" "cpu_overcommit = 1"
 
 # Bad --set and bad CLI flags.
 timeout 20 "$AS" run "$base" --set services.nosuch.workers=3 --out "$T/out.h5" --quiet >"$T/msg" 2>&1

@@ -217,10 +217,10 @@ latency_s = 0.5
 reference_utilization = 0.7
 [cluster.hosts]
 count = 2
-cores = 8
+cores = 16
 speed_gflops = 2.5
 memory_gib = 32
-cpu_overcommit = 2
+cpu_overcommit = 1  # a pod's cpu_limit needs nodes that own their cores
 [cluster.network]
 bandwidth_gbps = 1
 latency_s = 0.001
@@ -367,7 +367,7 @@ value = -1e15
   CHECK(sc.runs[1].name == "b.2_x-y");
   const RunSpec& r = sc.runs[0];
   CHECK(r.hosts.count == 2);
-  CHECK(r.hosts.cpu_overcommit == 2);
+  CHECK(r.hosts.cpu_overcommit == 1);
   CHECK(r.instance_types[0].vcpu == 16);  // 8 cores x overcommit 2 hold it
   REQUIRE(r.node_pools.size() == 2);
   CHECK(r.node_pools[0].scheduler == SchedulerPolicy::most_allocated);
