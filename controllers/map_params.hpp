@@ -4,8 +4,8 @@
 #include <stdexcept>
 #include <variant>
 
-#include "controllers/params.hpp"
 #include "controllers/base/error.hpp"
+#include "controllers/params.hpp"
 
 namespace autoscale {
 

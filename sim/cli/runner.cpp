@@ -304,7 +304,8 @@ int cmd_run(const RunArgs& args) {
       if (!ok) {
         status = 1;
         failures << "expectation failed: " << sc.file << ":" << e.line << ": run '" << r.name
-                 << "': " << e.metric << " " << e.op << " " << bound << against << ", actual " << actual << "\n";
+                 << "': " << e.metric << " " << e.op << " " << bound << against << ", actual " << actual
+                 << "\n";
       }
     }
   }

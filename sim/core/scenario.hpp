@@ -162,8 +162,8 @@ struct Expectation {
   std::string run;  // empty: every run
   std::string metric;
   std::string op;
-  double value = 0;         // the bound; with than_run, a factor on that run's value of the metric
-  std::string than_run;     // compare with another run of the same scenario (empty: with value alone)
+  double value = 0;      // the bound; with than_run, a factor on that run's value of the metric
+  std::string than_run;  // compare with another run of the same scenario (empty: with value alone)
   int line = 0;
 };
 

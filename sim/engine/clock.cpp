@@ -32,7 +32,8 @@ void Clock::schedule(double t, EventKind kind, int instance, uint32_t epoch) {
 bool Clock::schedule_tick(int p) {
   Periodic& pe = periodic_[static_cast<size_t>(p)];
   double t = static_cast<double>(pe.k) * pe.interval_s;
-  // A tick within rounding of the end is the end (0.3 x 3 is 0.8999999999999999, 0.1 x 3 is 0.30000000000000004).
+  // A tick within rounding of the end is the end (0.3 x 3 is 0.8999999999999999, 0.1 x 3 is
+  // 0.30000000000000004).
   const double slack = 1e-9 * std::max(1.0, std::abs(pe.end_s));
   if (t > pe.end_s + slack) {
     // The last, shorter interval ends at end_s, unless the previous tick was already there.

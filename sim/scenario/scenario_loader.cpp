@@ -517,11 +517,13 @@ ServiceSpec read_service(Reader r, const RunSpec& run) {
              "expected cpu_limit >= cpu_request (" + format_number(s.cpu_request) + "), or 0 for no limit");
     if (s.cpu_limit > node_type.vcpu)
       r.fail("cpu_limit", "expected at most the " + std::to_string(node_type.vcpu) + " vCPU of " + node);
-    // The quota is a SimGrid VM bounded at the limit on its node, and SimGrid cannot put a VM inside a VM (nodes are
-    // VMs when hosts are overcommitted).
+    // The quota is a SimGrid VM bounded at the limit on its node, and SimGrid cannot put a VM inside a VM
+    // (nodes are VMs when hosts are overcommitted).
     if (s.cpu_limit > 0 && run.hosts.cpu_overcommit > 1)
-      r.fail("cpu_limit", "a CPU limit needs nodes that own their cores; expected cluster.hosts.cpu_overcommit = 1 "
-                          "(it is " + format_number(run.hosts.cpu_overcommit) + "), or no cpu_limit");
+      r.fail("cpu_limit",
+             "a CPU limit needs nodes that own their cores; expected cluster.hosts.cpu_overcommit = 1 "
+             "(it is " +
+                 format_number(run.hosts.cpu_overcommit) + "), or no cpu_limit");
   }
   s.min_instances = r.count("min_instances", s.min_instances);
   s.max_instances = r.count("max_instances", std::max(s.max_instances, s.min_instances));

@@ -1,7 +1,7 @@
 // Instance lifecycle: exact timelines with constant phases, draining, and request conservation.
-#include <catch2/catch.hpp>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <catch2/catch.hpp>
 
 #include <cmath>
 #include <map>
@@ -296,8 +296,8 @@ TEST_CASE("calls cross the network: a large answer takes its transfer time", "[s
 }
 
 TEST_CASE("a timed-out request counts as failed when its client gives up", "[sim][lifecycle]") {
-  // One worker, 10 s of work per request, a request every second on average, clients give up after 2 s: nearly
-  // every request times out, in the interval where arrival + 2 s falls, whenever the server notices.
+  // One worker, 10 s of work per request, a request every second on average, clients give up after 2 s:
+  // nearly every request times out, in the interval where arrival + 2 s falls, whenever the server notices.
   QueuePreset p;
   p.instances = 1;
   p.vcpu = 1;
@@ -324,9 +324,11 @@ TEST_CASE("a timed-out request counts as failed when its client gives up", "[sim
   CHECK(r.services[0].failed_rps == expected);
 }
 
-TEST_CASE("an instance with no room waits as pending and is placed when a draining one leaves", "[sim][lifecycle]") {
-  // One 4-core host: room for two 2-vCPU VMs. Scale 2 -> 1 at t = 10 (the newest drains its 20 s requests), then
-  // back to 2 at t = 12: the new VM finds no room after its 1 s launch call and waits until the drain ends.
+TEST_CASE("an instance with no room waits as pending and is placed when a draining one leaves",
+          "[sim][lifecycle]") {
+  // One 4-core host: room for two 2-vCPU VMs. Scale 2 -> 1 at t = 10 (the newest drains its 20 s requests),
+  // then back to 2 at t = 12: the new VM finds no room after its 1 s launch call and waits until the drain
+  // ends.
   QueuePreset p;
   p.instances = 2;
   p.hosts = 1;
@@ -356,12 +358,13 @@ TEST_CASE("an instance with no room waits as pending and is placed when a draini
 }
 
 TEST_CASE("stepping a simulation in pieces gives the run it gives in one go", "[sim][step]") {
-  // An embedding program (an RL environment, a test) drives time with step_until; the result must not depend on
-  // where it stops. Steps of 7 s do not line up with the 10 s control interval nor the 60 s records.
+  // An embedding program (an RL environment, a test) drives time with step_until; the result must not depend
+  // on where it stops. Steps of 7 s do not line up with the 10 s control interval nor the 60 s records.
   RunSpec run = scaled_queue(1, 3, 10);
   run.duration_s = 300;
   run.traffic.components[0].rate_rps = 30;
-  // One SimGrid engine per process: the run in one go happens in a child process, which sends its summary back.
+  // One SimGrid engine per process: the run in one go happens in a child process, which sends its summary
+  // back.
   std::vector<double> whole;
   int fd[2];
   REQUIRE(pipe(fd) == 0);
