@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -419,13 +420,16 @@ void check_trace_window(const Reader& r, const TraceSource& src, double duration
   }
 }
 
-TrafficComponent read_source(Reader r, size_t index, const std::string& file, double duration_s,
-                             Warnings& warnings) {
+// `seen_of_kind`: sources of each kind read so far. An unnamed source is named after its kind and its rank
+// among sources of that kind ("mmpp-0"), so that its random stream does not shift when a source of another
+// kind is added.
+TrafficComponent read_source(Reader r, std::map<std::string, int>& seen_of_kind, const std::string& file,
+                             double duration_s, Warnings& warnings) {
   TrafficComponent c;
   using K = TrafficComponent::Kind;
   std::string kind = r.choice("kind", std::nullopt,
                               {"trace", "constant", "diurnal", "mmpp", "flash_crowd", "step", "scheduled"});
-  c.name = r.name("name", kind + "-" + std::to_string(index));
+  c.name = r.name("name", kind + "-" + std::to_string(seen_of_kind[kind]++));
   if (kind == "trace") {
     c.kind = K::trace;
     std::string path = r.string("path", std::nullopt);
@@ -685,9 +689,9 @@ RunSpec read_run(const std::shared_ptr<toml::table>& doc, const std::string& fil
   run.traffic.client_timeout_s = traffic.number("client_timeout_s", run.traffic.client_timeout_s);
   run.traffic.resolution_s = traffic.number("resolution_s", run.traffic.resolution_s);
   check_intervals(traffic, "resolution_s", run.traffic.resolution_s, run.duration_s, "rate steps");
-  size_t i = 0;
+  std::map<std::string, int> seen_of_kind;
   for (Reader& cr : traffic.tables("sources"))
-    run.traffic.components.push_back(read_source(cr, i++, file, run.duration_s, warnings));
+    run.traffic.components.push_back(read_source(cr, seen_of_kind, file, run.duration_s, warnings));
   if (run.traffic.components.empty()) traffic.fail("sources", "expected at least one [[traffic.sources]]");
   traffic.finish();
 

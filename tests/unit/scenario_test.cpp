@@ -385,7 +385,7 @@ value = -1e15
   REQUIRE(r.traffic.components.size() == 7);
   CHECK(r.traffic.components[0].name == "replay");
   CHECK(r.traffic.components[0].trace.end_s == 180);
-  CHECK(r.traffic.components[1].name == "constant-1");
+  CHECK(r.traffic.components[1].name == "constant-0");  // the first constant source, whatever comes before it
   CHECK(r.traffic.components[3].state_mean_s == std::vector<double>{60, 30});
   CHECK(r.traffic.components[5].ramp_s == 0);
   CHECK(r.monitoring.window_s == 30);
