@@ -52,19 +52,23 @@ struct SimgridBackend::Impl {
     build_platform();
   }
 
-  // Nodes on hosts of their own: how many a pool can ever have at once, as far as the physical hosts allow
-  // (and, for dedicated pools, twice the services' maximum: the active fleet plus as many draining).
+  // Nodes on hosts of their own: how many a pool can ever have at once, as far as the physical hosts allow. A
+  // dedicated pool needs at most twice its services' maximum (the active fleet plus as many draining); a fixed pool
+  // may grow (a node autoscaler) up to kMaxFixedPoolNodes.
+  static constexpr double kMaxFixedPoolNodes = 10000;
   int slots_for(size_t p) const {
     const NodePool& pool = run_.node_pools[p];
-    if (!pool.dedicated) return pool.nodes;
     const InstanceType& type = run_.instance_type(pool.instance_type);
     double per_host = std::min(std::floor(run_.hosts.cores * run_.hosts.cpu_overcommit / type.vcpu + 1e-9),
                                std::floor(run_.hosts.memory_gib / type.memory_gib + 1e-9));
     double fits = per_host * run_.hosts.count;
-    double fleet = 0;
-    for (const auto& s : run_.services)
-      if (s.node_pool == pool.name) fleet += 2.0 * s.max_instances;
-    return static_cast<int>(std::min(fits, fleet));
+    double bound = kMaxFixedPoolNodes;
+    if (pool.dedicated) {
+      bound = 0;
+      for (const auto& s : run_.services)
+        if (s.node_pool == pool.name) bound += 2.0 * s.max_instances;
+    }
+    return static_cast<int>(std::max<double>(pool.nodes, std::min(fits, bound)));
   }
 
   void build_platform() {
