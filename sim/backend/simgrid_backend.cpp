@@ -53,8 +53,8 @@ struct SimgridBackend::Impl {
   }
 
   // Nodes on hosts of their own: how many a pool can ever have at once, as far as the physical hosts allow. A
-  // dedicated pool needs at most twice its services' maximum (the active fleet plus as many draining); a fixed pool
-  // may grow (a node autoscaler) up to kMaxFixedPoolNodes.
+  // dedicated pool needs at most twice its services' maximum (the active fleet plus as many draining); a
+  // fixed pool may grow (a node autoscaler) up to kMaxFixedPoolNodes.
   static constexpr double kMaxFixedPoolNodes = 10000;
   int slots_for(size_t p) const {
     const NodePool& pool = run_.node_pools[p];
@@ -69,6 +69,25 @@ struct SimgridBackend::Impl {
         if (s.node_pool == pool.name) bound += 2.0 * s.max_instances;
     }
     return static_cast<int>(std::max<double>(pool.nodes, std::min(fits, bound)));
+  }
+  // Slots per pool, all pools together held to kMaxSlots (memory: ~4 kB each) beyond the fixed pools' initial
+  // nodes; a node that finds no slot waits as pending, as when the hosts are full.
+  static constexpr double kMaxSlots = 100000;
+  std::vector<int> slot_counts() const {
+    std::vector<int> n;
+    double initial = 0, extra = 0;
+    for (size_t p = 0; p < run_.node_pools.size(); ++p) {
+      n.push_back(slots_for(p));
+      initial += run_.node_pools[p].nodes;
+      extra += n.back() - run_.node_pools[p].nodes;
+    }
+    if (initial + extra > kMaxSlots && extra > 0) {
+      double share = std::max(0.0, kMaxSlots - initial) / extra;
+      for (size_t p = 0; p < n.size(); ++p)
+        n[p] = run_.node_pools[p].nodes +
+               static_cast<int>(std::floor((n[p] - run_.node_pools[p].nodes) * share));
+    }
+    return n;
   }
 
   void build_platform() {
@@ -88,10 +107,11 @@ struct SimgridBackend::Impl {
         hosts_.push_back(add_host("host-" + std::to_string(i), run_.hosts.cores));
     } else {
       free_slots_.resize(run_.node_pools.size());
+      const std::vector<int> counts = slot_counts();
       for (size_t p = 0; p < run_.node_pools.size(); ++p) {
         const NodePool& pool = run_.node_pools[p];
         int vcpu = run_.instance_type(pool.instance_type).vcpu;
-        for (int k = 0, n = slots_for(p); k < n; ++k) {
+        for (int k = 0; k < counts[p]; ++k) {
           Context c;
           c.host = add_host(pool.name + "-node-" + std::to_string(k), vcpu);
           c.pool = static_cast<int>(p);

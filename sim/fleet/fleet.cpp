@@ -132,7 +132,7 @@ void Fleet::enter(int id, State st, double t) {
   State from = in.state;
   --counts[static_cast<int>(from)];
   ++counts[static_cast<int>(st)];
-  scaling_ += (is_scaling(st) ? 1 : 0) - (is_scaling(from) || from == State::launching ? 1 : 0);
+  scaling_ += (is_scaling(st) ? 1 : 0) - (is_scaling(from) ? 1 : 0);
   in.state = st;
   ++in.epoch;
   if (is_ready(from) != is_ready(st)) {
