@@ -1,16 +1,15 @@
 // Instance lifecycle: exact timelines with constant phases, draining, and request conservation.
-#include <sys/wait.h>
-#include <unistd.h>
 #include <catch2/catch.hpp>
-
 #include <cmath>
 #include <map>
 
 #include "controllers/map_params.hpp"
 #include "sim/core/presets.hpp"
 #include "sim/engine/simulation.hpp"
+#include "tests/sim/support.hpp"
 
 using namespace autoscale;
+using namespace autoscale::test;
 
 namespace {
 RunSpec scaled_queue(int initial, int target, double interval_s) {
@@ -26,28 +25,13 @@ RunSpec scaled_queue(int initial, int target, double interval_s) {
       {"instances", static_cast<long>(target)}, {"interval_s", interval_s}});
   return r;
 }
-
-std::vector<std::pair<double, std::string>> timeline(const RunResult& r, int instance) {
-  std::vector<std::pair<double, std::string>> out;
-  for (const auto& e : r.events)
-    if (e.instance == instance) out.emplace_back(e.time_s, e.transition);
-  return out;
-}
-
-long metric(const RunResult& r, const char* k) {
-  return static_cast<long>(find_metric(r.summary, k)->value);
-}
 }  // namespace
 
 TEST_CASE("constant phase durations give exactly the configured timeline", "[sim][lifecycle]") {
   RunSpec run = scaled_queue(1, 2, 10);
   StartupSpec& s = run.services[0].startup;
-  s.launch_s = Distribution::constant(2);
-  s.provision_s = Distribution::constant(5);
-  s.boot_s = Distribution::constant(8);
-  s.init_s = Distribution::constant(4);
+  constant_phases(s, 2, 5, 8, 4, 5);
   s.readiness_initial_delay_s = 1;
-  s.readiness_period_s = 5;
   s.readiness_success_threshold = 2;
   s.warmup_s = 10;
   s.warmup_initial_capacity = 0.5;
@@ -90,7 +74,7 @@ TEST_CASE("scale-in drains in-flight requests and loses none when the timeout al
   CHECK(t.back().second == "terminated");
   CHECK(t.back().first > 10);
   CHECK(t.back().first <= 14 + 1e-9);  // the longest in-flight request (4 s of work) was done by then
-  CHECK(metric(r, "requests_failed") == 0);
+  CHECK(count(r, "requests_failed") == 0);
 }
 
 TEST_CASE("a drain timeout shorter than the work fails what is still in flight", "[sim][lifecycle]") {
@@ -103,7 +87,7 @@ TEST_CASE("a drain timeout shorter than the work fails what is still in flight",
   auto t = timeline(r, 1);
   REQUIRE(t.back().second == "terminated");
   CHECK(t.back().first == Approx(10.5));
-  CHECK(metric(r, "requests_failed") > 0);
+  CHECK(count(r, "requests_failed") > 0);
 }
 
 TEST_CASE("conservation: arrivals = completed + failed + in flight at the end", "[sim][lifecycle]") {
@@ -115,11 +99,11 @@ TEST_CASE("conservation: arrivals = completed + failed + in flight at the end", 
   run.traffic.client_timeout_s = 3;
   run.traffic.components[0].rate_rps = 70;
   RunResult r = run_simulation(run, {});
-  long total = metric(r, "requests_total");
+  long total = count(r, "requests_total");
   CHECK(total > 15000);
-  CHECK(metric(r, "requests_failed") > 0);
+  CHECK(count(r, "requests_failed") > 0);
   CHECK(total ==
-        metric(r, "requests_completed") + metric(r, "requests_failed") + metric(r, "requests_in_flight_end"));
+        count(r, "requests_completed") + count(r, "requests_failed") + count(r, "requests_in_flight_end"));
 }
 
 TEST_CASE("terminating a caller while its downstream calls are in flight fails them cleanly",
@@ -138,34 +122,19 @@ TEST_CASE("terminating a caller while its downstream calls are in flight fails t
   run.edges = {{"svc", "db", 1.0, 2, 0}};
   run.traffic.components[0].rate_rps = 5;
   RunResult r = run_simulation(run, {});
-  long total = metric(r, "requests_total");
+  long total = count(r, "requests_total");
   CHECK(total > 800);
-  CHECK(metric(r, "requests_failed") > 0);  // the callers that were terminated
-  CHECK(metric(r, "requests_completed") > 0);
+  CHECK(count(r, "requests_failed") > 0);  // the callers that were terminated
+  CHECK(count(r, "requests_completed") > 0);
   CHECK(total ==
-        metric(r, "requests_completed") + metric(r, "requests_failed") + metric(r, "requests_in_flight_end"));
+        count(r, "requests_completed") + count(r, "requests_failed") + count(r, "requests_in_flight_end"));
   // Latency of a completed request: its own work plus two parallel 3-second database calls, at least.
   CHECK(find_metric(r.summary, "latency_p50_s")->value >= 3.0);
 }
 
 namespace {
-// Orders given desired counts at given times (a controller scripted by the test).
-class Script : public Controller {
- public:
-  explicit Script(std::map<double, int> plan) : plan_(std::move(plan)) {}
-  Decision decide(const Observation& obs) override {
-    Decision d;
-    auto it = plan_.find(obs.time_s);
-    if (it != plan_.end()) d.services.push_back({"svc", it->second, "", 0, "script"});
-    return d;
-  }
-  double interval_s() const override { return 0.5; }
-
- private:
-  std::map<double, int> plan_;
-};
-
-RunResult run_script(std::map<double, int> plan) {
+// No traffic, a 3.6 USD/hour instance type, start-up 2 + 5 + 8 s; "svc"'s desired counts ordered by `plan`.
+RunResult run_script(const std::map<double, int>& plan) {
   QueuePreset p;
   p.instances = 1;
   p.duration_s = 120;
@@ -173,14 +142,8 @@ RunResult run_script(std::map<double, int> plan) {
   RunSpec run = single_queue(p);
   run.services[0].max_instances = 3;
   run.instance_types[0].price_per_hour_usd = 3.6;  // 0.001 USD per second
-  StartupSpec& s = run.services[0].startup;
-  s.launch_s = Distribution::constant(2);
-  s.provision_s = Distribution::constant(5);
-  s.boot_s = Distribution::constant(8);
-  s.readiness_period_s = 1;
-  SimulationOptions o;
-  o.controller = std::make_shared<Script>(std::move(plan));
-  return run_simulation(run, o);
+  constant_phases(run.services[0].startup, 2, 5, 8, 0, 1);
+  return run_with(run, std::make_shared<ScriptedController>(0.5, plan));
 }
 }  // namespace
 
@@ -192,8 +155,8 @@ TEST_CASE("billing: per second from boot, with the one-minute minimum", "[sim][b
   CHECK(find_metric(r.summary, "instance_seconds")->value == Approx(120 + 30));
   CHECK(r.cost_usd.back() == Approx(0.180));
   CHECK(r.services[0].cost_usd.back() == Approx(0.180));
-  CHECK(metric(r, "scaling_actions") == 2);
-  CHECK(metric(r, "scaling_reversals") == 1);
+  CHECK(count(r, "scaling_actions") == 2);
+  CHECK(count(r, "scaling_reversals") == 1);
 }
 
 TEST_CASE("billing: a launch aborted before boot costs nothing", "[sim][billing]") {
@@ -206,21 +169,6 @@ TEST_CASE("billing: a launch aborted before boot costs nothing", "[sim][billing]
   CHECK(timeline(r, 1) == expected);
 }
 
-namespace {
-// Keeps every observation it is shown; asks for `target` instances from t = 10 on.
-class Recorder : public Controller {
- public:
-  Decision decide(const Observation& obs) override {
-    seen.push_back(obs);
-    Decision d;
-    if (obs.time_s >= 10) d.services.push_back({"svc", 2, "", 0, "record"});
-    return d;
-  }
-  double interval_s() const override { return 1; }
-  std::vector<Observation> seen;
-};
-}  // namespace
-
 TEST_CASE("controllers see each instance's state, start and ready times and CPU usage", "[sim][monitoring]") {
   // One 2-vCPU instance kept saturated (2 workers, far more arrivals than it can serve): it uses 2 cores.
   QueuePreset p;
@@ -232,21 +180,11 @@ TEST_CASE("controllers see each instance's state, start and ready times and CPU 
   RunSpec run = single_queue(p);
   run.services[0].max_instances = 2;
   run.monitoring = {1.0, 0.0, 5.0};  // scrape every second, no lag, 5 s window
-  StartupSpec& s = run.services[0].startup;
-  s.launch_s = Distribution::constant(1);
-  s.provision_s = Distribution::constant(2);
-  s.boot_s = Distribution::constant(3);
-  s.readiness_period_s = 1;
-  auto rec = std::make_shared<Recorder>();
-  SimulationOptions o;
-  o.controller = rec;
-  run_simulation(run, o);
-  auto at = [&](double t) -> const ServiceObservation& {
-    for (const auto& obs : rec->seen)
-      if (obs.time_s == t) return obs.services.at(0);
-    FAIL("no observation at " << t);
-    return rec->seen.front().services.at(0);
-  };
+  constant_phases(run.services[0].startup, 1, 2, 3, 0, 1);
+  // Asks for 2 instances at t = 10 (kept from then on).
+  auto rec = std::make_shared<RecordingController>(1, std::map<double, int>{{10, 2}});
+  run_with(run, rec);
+  auto at = [&](double t) -> const ServiceObservation& { return rec->at(t).services.at(0); };
   const auto& early = at(8);
   REQUIRE(early.instances.size() == 1);
   CHECK(early.instances[0].state == "in_service");
@@ -289,7 +227,7 @@ TEST_CASE("calls cross the network: a large answer takes its transfer time", "[s
   e.response_bytes = 125e6;
   run.edges = {e};
   RunResult r = run_simulation(run, {});
-  REQUIRE(metric(r, "requests_completed") > 3);
+  REQUIRE(count(r, "requests_completed") > 3);
   double p50 = find_metric(r.summary, "latency_p50_s")->value;
   CHECK(p50 >= 1.0);
   CHECK(p50 <= 1.15);
@@ -320,7 +258,7 @@ TEST_CASE("a timed-out request counts as failed when its client gives up", "[sim
     expected[std::min(expected.size() - 1, static_cast<size_t>(q.arrival_s + q.latency_s))] += 1;
   }
   CHECK(failed > 30);
-  CHECK(failed == metric(r, "requests_failed"));
+  CHECK(failed == count(r, "requests_failed"));
   CHECK(r.services[0].failed_rps == expected);
 }
 
@@ -341,9 +279,8 @@ TEST_CASE("an instance with no room waits as pending and is placed when a draini
   run.services[0].work_cpu_s = Distribution::constant(20);
   run.services[0].drain_timeout_s = 60;
   run.services[0].startup.launch_s = Distribution::constant(1);
-  SimulationOptions o;
-  o.controller = std::make_shared<Script>(std::map<double, int>{{10, 1}, {12, 2}});
-  RunResult r = run_simulation(run, o);
+  RunResult r =
+      run_with(run, std::make_shared<ScriptedController>(0.5, std::map<double, int>{{10, 1}, {12, 2}}));
   auto victim = timeline(r, 1);
   REQUIRE(victim.size() >= 3);
   REQUIRE(victim.back().second == "terminated");
@@ -365,27 +302,12 @@ TEST_CASE("stepping a simulation in pieces gives the run it gives in one go", "[
   run.traffic.components[0].rate_rps = 30;
   // One SimGrid engine per process: the run in one go happens in a child process, which sends its summary
   // back.
-  std::vector<double> whole;
-  int fd[2];
-  REQUIRE(pipe(fd) == 0);
-  pid_t pid = fork();
-  REQUIRE(pid >= 0);
-  if (pid == 0) {
+  std::vector<double> whole = in_child([&] {
     RunResult r = run_simulation(run, {});
-    std::vector<double> v;
-    for (const auto& m : r.summary) v.push_back(m.value);
+    std::vector<double> v = summary_values(r);
     v.push_back(static_cast<double>(r.events.size()));
-    ssize_t n = write(fd[1], v.data(), v.size() * sizeof(double));
-    _exit(n == static_cast<ssize_t>(v.size() * sizeof(double)) ? 0 : 1);
-  }
-  close(fd[1]);
-  double x;
-  while (read(fd[0], &x, sizeof x) == sizeof x) whole.push_back(x);
-  close(fd[0]);
-  int status = 0;
-  waitpid(pid, &status, 0);
-  REQUIRE(WIFEXITED(status));
-  REQUIRE(WEXITSTATUS(status) == 0);
+    return v;
+  });
   Simulation sim(run, {});
   std::vector<double> seen;
   double t = 0;
@@ -400,8 +322,7 @@ TEST_CASE("stepping a simulation in pieces gives the run it gives in one go", "[
   REQUIRE(whole.size() == pieces.summary.size() + 1);
   for (size_t i = 0; i < pieces.summary.size(); ++i) {
     INFO(pieces.summary[i].key);
-    double a = pieces.summary[i].value, b = whole[i];
-    CHECK(((std::isnan(a) && std::isnan(b)) || a == b));
+    CHECK(same_value(pieces.summary[i].value, whole[i]));
   }
   CHECK(static_cast<double>(pieces.events.size()) == whole.back());
 }

@@ -12,50 +12,15 @@
 
 #include "sim/core/presets.hpp"
 #include "sim/engine/simulation.hpp"
+#include "tests/sim/support.hpp"
 
 using namespace autoscale;
+using namespace autoscale::test;
 
 namespace {
-// Orders a desired count for "svc" at given times (a controller scripted by the test), ticking every 0.5 s.
-class Script : public Controller {
- public:
-  explicit Script(std::map<double, int> plan) : plan_(std::move(plan)) {}
-  Decision decide(const Observation& obs) override {
-    Decision d;
-    auto it = plan_.find(obs.time_s);
-    if (it != plan_.end()) d.services.push_back({"svc", it->second, "", 0, "script"});
-    return d;
-  }
-  double interval_s() const override { return 0.5; }
-
- private:
-  std::map<double, int> plan_;
-};
-
-// Keeps every observation it is shown and never orders anything.
-class Recorder : public Controller {
- public:
-  Decision decide(const Observation& obs) override {
-    seen.push_back(obs);
-    return {};
-  }
-  double interval_s() const override { return 1; }
-  std::vector<Observation> seen;
-};
-
-SimulationOptions scripted(std::map<double, int> plan) {
-  SimulationOptions o;
-  o.controller = std::make_shared<Script>(std::move(plan));
-  return o;
-}
-
-double metric(const RunResult& r, const char* k) {
-  const SummaryValue* v = find_metric(r.summary, k);
-  REQUIRE(v != nullptr);
-  return v->value;
-}
-long count(const RunResult& r, const char* k) {
-  return static_cast<long>(metric(r, k));
+// Runs `run` with desired counts for "svc" ordered at given times, the controller ticking every 0.5 s.
+RunResult run_scripted(const RunSpec& run, const std::map<double, int>& plan) {
+  return run_with(run, std::make_shared<ScriptedController>(0.5, plan));
 }
 
 // (time, instance) of every transition into `state`.
@@ -107,7 +72,7 @@ RunResult late_joiner(VictimPolicy policy) {
   run.services[0].work_cpu_s = Distribution::constant(1000);
   run.services[0].scale_in_victim = policy;
   run.record_interval_s = 10;
-  RunResult r = run_simulation(run, scripted({{10, 3}, {40, 2}}));
+  RunResult r = run_scripted(run, {{10, 3}, {40, 2}});
   REQUIRE(r.services[0].arrival_rps.size() == 6);
   REQUIRE(r.services[0].arrival_rps[0] * 10 >= 4);  // N >= 4: the margin above holds
   return r;
@@ -156,7 +121,7 @@ TEST_CASE("scale-in victim least_loaded: the oldest drains when the newer ones a
   run.services[0].scale_in_victim = VictimPolicy::least_loaded;
   run.services[0].startup.warmup_s = 1000;
   run.services[0].startup.warmup_initial_capacity = 0.02;
-  RunResult r = run_simulation(run, scripted({{10, 3}, {40, 2}}));
+  RunResult r = run_scripted(run, {{10, 3}, {40, 2}});
   std::vector<std::pair<double, int>> warming = {{10, 1}, {10, 2}};
   REQUIRE(entered(r, "warming") == warming);
   std::vector<std::pair<double, int>> expected = {{40, 0}};
@@ -190,7 +155,7 @@ RoutingRun fast_and_stuck(RoutingPolicy policy) {
   run.services[0].startup.warmup_s = 1e12;
   run.services[0].startup.warmup_initial_capacity = 1e-8;
   run.record_requests = true;
-  RunResult r = run_simulation(run, scripted({{0.5, 2}}));
+  RunResult r = run_scripted(run, {{0.5, 2}});
   std::vector<std::pair<double, int>> warming = {{0.5, 1}};
   REQUIRE(entered(r, "warming") == warming);
   RoutingRun out;
@@ -247,10 +212,8 @@ TEST_CASE("controllers see error_rate = failed / (completed + failed) over the w
   run.services[0].work_cpu_s = Distribution::constant(0.5);
   run.monitoring = {5.0, 5.0, 120.0};  // scrape every 5 s, visible 5 s later, 120 s window
   run.record_requests = true;
-  auto rec = std::make_shared<Recorder>();
-  SimulationOptions o;
-  o.controller = rec;
-  RunResult r = run_simulation(run, o);
+  auto rec = std::make_shared<RecordingController>(1);
+  RunResult r = run_with(run, rec);
   long total = count(r, "requests_total");
   REQUIRE(total > 1000);
   CHECK(static_cast<double>(count(r, "requests_failed")) / total == Approx(2.0 / 3.0).margin(0.04));
@@ -299,10 +262,8 @@ TEST_CASE("a saturated database shows all its connections in use and its CPU not
   run.services[0].database = true;
   run.services[0].work_cpu_s = Distribution::constant(1);
   run.monitoring = {2.0, 1.0, 10.0};
-  auto rec = std::make_shared<Recorder>();
-  SimulationOptions o;
-  o.controller = rec;
-  run_simulation(run, o);
+  auto rec = std::make_shared<RecordingController>(1);
+  run_with(run, rec);
   int checked = 0;
   for (const auto& obs : rec->seen) {
     if (obs.time_s < 20) continue;
@@ -426,13 +387,8 @@ TEST_CASE("time to scale: under-provisioned episodes from the ready and needed s
   run.metrics.reference_utilization = 0.5;
   run.record_interval_s = 10;
   run.record_requests = true;
-  StartupSpec& s = run.services[0].startup;
-  s.launch_s = Distribution::constant(2);
-  s.provision_s = Distribution::constant(5);
-  s.boot_s = Distribution::constant(8);
-  s.init_s = Distribution::constant(4);
-  s.readiness_period_s = 1;
-  RunResult r = run_simulation(run, scripted({{5, 2}, {42, 1}, {62, 2}}));
+  constant_phases(run.services[0].startup, 2, 5, 8, 4, 1);
+  RunResult r = run_scripted(run, {{5, 2}, {42, 1}, {62, 2}});
   const ServiceSeries& ser = r.services[0];
   REQUIRE(ser.needed_instances == std::vector<double>(10, 2.0));
   std::vector<int32_t> ready = {1, 1, 2, 2, 1, 1, 1, 1, 2, 2};
@@ -493,7 +449,7 @@ TEST_CASE("latency during scaling counts the requests that arrive while an insta
   run.services[0].min_instances = 1;
   run.services[0].work_cpu_s = Distribution::constant(10);
   run.record_requests = true;
-  RunResult r = run_simulation(run, scripted({{20, 1}}));
+  RunResult r = run_scripted(run, {{20, 1}});
   auto drained = entered(r, "draining");
   auto gone = entered(r, "terminated");
   REQUIRE(drained == std::vector<std::pair<double, int>>{{20, 1}});

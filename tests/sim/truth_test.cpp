@@ -1,112 +1,21 @@
 // What controllers see against what happened: monitoring lag, CPU usage under contention, common random
 // numbers, edge-order independence, sane request times, pod spreading. Each TEST_CASE runs in its own process
 // (one SimGrid engine each); a test comparing two runs runs each of them in a child process of its own.
-#include <sys/types.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <array>
 #include <catch2/catch.hpp>
 #include <cmath>
-#include <functional>
 #include <map>
 #include <string>
 #include <vector>
 
 #include "sim/core/presets.hpp"
 #include "sim/engine/simulation.hpp"
+#include "tests/sim/support.hpp"
 
 using namespace autoscale;
+using namespace autoscale::test;
 
 namespace {
-
-// Keeps every observation it is shown; orders the planned desired counts at their times.
-class Recorder : public Controller {
- public:
-  explicit Recorder(double interval_s, std::map<double, std::vector<std::pair<std::string, int>>> plan = {})
-      : interval_s_(interval_s), plan_(std::move(plan)) {}
-  Decision decide(const Observation& obs) override {
-    seen.push_back(obs);
-    Decision d;
-    auto it = plan_.find(obs.time_s);
-    if (it != plan_.end())
-      for (const auto& [service, n] : it->second) d.services.push_back({service, n, "", 0, "script"});
-    return d;
-  }
-  double interval_s() const override { return interval_s_; }
-  const Observation& at(double t) const {
-    for (const auto& o : seen)
-      if (o.time_s == t) return o;
-    FAIL("no observation at " << t);
-    return seen.front();
-  }
-  std::vector<Observation> seen;
-
- private:
-  double interval_s_;
-  std::map<double, std::vector<std::pair<std::string, int>>> plan_;
-};
-
-RunResult run_with(const RunSpec& run, std::shared_ptr<Controller> c) {
-  SimulationOptions o;
-  o.controller = std::move(c);
-  return run_simulation(run, o);
-}
-
-// A run in a child process (one SimGrid engine per process): the child sends back what `f` returns.
-struct Child {
-  pid_t pid = -1;
-  int fd = -1;
-};
-Child spawn(const std::function<std::vector<double>()>& f) {
-  int p[2];
-  REQUIRE(pipe(p) == 0);
-  pid_t pid = fork();
-  REQUIRE(pid >= 0);
-  if (pid == 0) {
-    close(p[0]);
-    int code = 0;
-    try {
-      std::vector<double> v = f();
-      const char* b = reinterpret_cast<const char*>(v.data());
-      size_t left = v.size() * sizeof(double);
-      while (left > 0) {
-        ssize_t w = write(p[1], b, left);
-        if (w <= 0) {
-          code = 3;
-          break;
-        }
-        b += w;
-        left -= static_cast<size_t>(w);
-      }
-    } catch (...) {
-      code = 2;
-    }
-    close(p[1]);
-    _exit(code);
-  }
-  close(p[1]);
-  return {pid, p[0]};
-}
-std::vector<double> collect(Child c) {
-  std::vector<char> bytes;
-  char buf[65536];
-  for (;;) {
-    ssize_t n = read(c.fd, buf, sizeof buf);
-    if (n <= 0) break;
-    bytes.insert(bytes.end(), buf, buf + n);
-  }
-  close(c.fd);
-  int status = 0;
-  waitpid(c.pid, &status, 0);
-  REQUIRE(WIFEXITED(status));
-  REQUIRE(WEXITSTATUS(status) == 0);
-  std::vector<double> v(bytes.size() / sizeof(double));
-  std::copy(bytes.begin(), bytes.begin() + static_cast<long>(v.size() * sizeof(double)),
-            reinterpret_cast<char*>(v.data()));
-  return v;
-}
 
 // Recorded requests as (arrival, latency, wait, failed), sorted by arrival (they are recorded as they end).
 std::vector<double> rows_by_arrival(const RunResult& r) {
@@ -182,7 +91,7 @@ double arrivals_in(const RunResult& r, double from, double to) {
 }  // namespace
 
 TEST_CASE("lag 0: the scrape taken at a control tick's date is visible at that tick", "[sim][truth]") {
-  auto rec = std::make_shared<Recorder>(10);
+  auto rec = std::make_shared<RecordingController>(10);
   RunResult r = run_with(lag_run(0), rec);
   // Control at 10, 20, ..., 200; scrapes at the same dates come first: sample age 0.
   REQUIRE(rec->seen.size() == 20);
@@ -199,7 +108,7 @@ TEST_CASE("lag 0: the scrape taken at a control tick's date is visible at that t
 }
 
 TEST_CASE("lag of one scrape interval: the controller sees the scrape before", "[sim][truth]") {
-  auto rec = std::make_shared<Recorder>(10);
+  auto rec = std::make_shared<RecordingController>(10);
   RunResult r = run_with(lag_run(10), rec);
   // At t the newest visible scrape is the one taken at t - 10 (at t = 10: the scrape at time 0).
   REQUIRE(rec->seen.size() == 20);
@@ -218,7 +127,7 @@ TEST_CASE("lag of one scrape interval: the controller sees the scrape before", "
 TEST_CASE("usage: a saturated 2-vCPU node with 8 workers uses 2 cores, not 8", "[sim][truth]") {
   RunSpec run = single_queue(saturated(1, 2, 8));
   run.monitoring = {1, 0, 10};
-  auto rec = std::make_shared<Recorder>(10);
+  auto rec = std::make_shared<RecordingController>(10);
   run_with(run, rec);
   // 8 requests share 2 cores at all times: 2 cores delivered, utilization 2 / 2 vCPU = 1.
   for (double t : {30.0, 40.0, 50.0, 60.0}) {
@@ -236,7 +145,7 @@ TEST_CASE("usage: two saturated pods on one 4-vCPU node share its cores equally"
   RunSpec run = single_queue(saturated(2, 4, 8));
   fixed_pool(run, 1, 4);
   run.monitoring = {1, 0, 10};
-  auto rec = std::make_shared<Recorder>(1);
+  auto rec = std::make_shared<RecordingController>(1);
   run_with(run, rec);
   // Never more than the node's 4 cores between them, at any tick (windows of up to 10 s).
   for (const auto& obs : rec->seen) {
@@ -275,7 +184,7 @@ TEST_CASE("usage: a pod with a 1.5-core limit uses 1.5 cores and is throttled wh
   c.start_s = 30;
   c.rate_rps = 0;
   run.monitoring = {1, 0, 10};
-  auto rec = std::make_shared<Recorder>(10);
+  auto rec = std::make_shared<RecordingController>(10);
   run_with(run, rec);
   // Busy, windows (10, 20] and (20, 30]: 8 running requests against a quota of 1.5 cores on a 4-core node:
   // 1.5 delivered, and more running work than the limit the whole window: throttled fraction 1.
@@ -304,7 +213,7 @@ TEST_CASE("usage: two 2-vCPU VMs overcommitted on one 2-core host get one core e
   p.cpu_overcommit = 2;
   RunSpec run = single_queue(p);
   run.monitoring = {1, 0, 10};
-  auto rec = std::make_shared<Recorder>(10);
+  auto rec = std::make_shared<RecordingController>(10);
   run_with(run, rec);
   // 2 physical cores for 2 VMs: 1 core each; utilization 1 / 2 vCPU = 0.5.
   for (double t : {30.0, 40.0, 50.0, 60.0}) {
@@ -363,13 +272,12 @@ TEST_CASE("common random numbers: the i-th request has the same arrival and work
   RunSpec run = crn_run();
   // A: the fleet of 4 stays. B: emptied at t = 20, back to 4 at t = 40 (ready at once: zero phases, probe at
   // boot end): the ~200 requests of (20, 40) fail without ever drawing their work.
-  Child a = spawn([&] { return rows_by_arrival(run_with(run, std::make_shared<Recorder>(1))); });
-  Child b = spawn([&] {
-    return rows_by_arrival(run_with(
-        run, std::make_shared<Recorder>(1, std::map<double, std::vector<std::pair<std::string, int>>>{
-                                               {20, {{"svc", 0}}}, {40, {{"svc", 4}}}})));
-  });
-  std::vector<Row> ra = unpack(collect(a)), rb = unpack(collect(b));
+  std::vector<Row> ra = unpack(
+      in_child([&] { return rows_by_arrival(run_with(run, std::make_shared<RecordingController>(1))); }));
+  std::vector<Row> rb = unpack(in_child([&] {
+    return rows_by_arrival(
+        run_with(run, std::make_shared<RecordingController>(1, std::map<double, int>{{20, 0}, {40, 4}})));
+  }));
   // 10/s x 100 s = 1000 arrivals (Poisson: +-3 sd is about +-95).
   CHECK(ra.size() > 900);
   CHECK(ra.size() < 1100);
@@ -408,14 +316,14 @@ TEST_CASE("common random numbers: the i-th request makes the same downstream cal
   run.edges = {e};
   // A: static. B: svc emptied over [20, 30) (its requests fail before any draw of theirs: work, call
   // choice), then the database over [50, 70) (svc requests that call it fail, the others complete).
-  Child a = spawn([&] { return rows_by_arrival(run_with(run, std::make_shared<Recorder>(1))); });
-  Child b = spawn([&] {
+  std::vector<Row> ra = unpack(
+      in_child([&] { return rows_by_arrival(run_with(run, std::make_shared<RecordingController>(1))); }));
+  std::vector<Row> rb = unpack(in_child([&] {
     return rows_by_arrival(run_with(
-        run, std::make_shared<Recorder>(
-                 1, std::map<double, std::vector<std::pair<std::string, int>>>{
+        run, std::make_shared<RecordingController>(
+                 1, ScriptedController::Plan{
                         {20, {{"svc", 0}}}, {30, {{"svc", 2}}}, {50, {{"db", 0}}}, {70, {{"db", 2}}}})));
-  });
-  std::vector<Row> ra = unpack(collect(a)), rb = unpack(collect(b));
+  }));
   CHECK(ra.size() > 900);
   long failed_a = 0, failed_b = 0, failed_b_db = 0;
   double mean_a = 0;
@@ -481,10 +389,8 @@ std::vector<double> fan_out(bool a_first) {
   to_b.to = "b";
   run.edges = a_first ? std::vector<EdgeSpec>{to_a, to_b} : std::vector<EdgeSpec>{to_b, to_a};
   RunResult r =
-      run_with(run, std::make_shared<Recorder>(1, std::map<double, std::vector<std::pair<std::string, int>>>{
-                                                      {50, {{"b", 0}}}, {80, {{"b", 1}}}}));
-  std::vector<double> out;
-  for (const auto& m : r.summary) out.push_back(m.value);
+      run_with(run, std::make_shared<RecordingController>(1, std::map<double, int>{{50, 0}, {80, 1}}, "b"));
+  std::vector<double> out = summary_values(r);
   for (const auto& s : r.services) {
     out.insert(out.end(), s.arrival_rps.begin(), s.arrival_rps.end());
     out.insert(out.end(), s.completed_rps.begin(), s.completed_rps.end());
@@ -496,16 +402,15 @@ std::vector<double> fan_out(bool a_first) {
 }  // namespace
 
 TEST_CASE("request path: the outcome does not depend on the order edges are declared in", "[sim][truth]") {
-  Child x = spawn([] { return fan_out(true); });
-  Child y = spawn([] { return fan_out(false); });
-  std::vector<double> ab = collect(x), ba = collect(y);
+  std::vector<double> ab = in_child([] { return fan_out(true); });
+  std::vector<double> ba = in_child([] { return fan_out(false); });
   REQUIRE(ab.size() == ba.size());
   REQUIRE(ab.size() > 10);
   // Summary order: requests_total, requests_completed, requests_failed, ...: every value identical.
   for (size_t i = 0; i < ab.size(); ++i) {
     INFO("value " << i << ": " << ab[i] << " (a first) vs " << ba[i] << " (b first)");
     // (latency_p95_during_scaling_s is NaN in both: the fleet changes at once, zero-length phases)
-    CHECK(((std::isnan(ab[i]) && std::isnan(ba[i])) || ab[i] == ba[i]));
+    CHECK(same_value(ab[i], ba[i]));
   }
   // The outage matters: requests of (50, 80) fail, about 15/s x 30 s = 450 (sd about 21).
   CHECK(ab[2] > 380);
@@ -532,7 +437,7 @@ TEST_CASE("request times: no negative wait or latency in a busy queue of 100 000
   RunSpec run = single_queue(p);
   run.record_requests = true;
   run.monitoring = {1, 0, 5};
-  RunResult r = run_with(run, std::make_shared<Recorder>(1));
+  RunResult r = run_with(run, std::make_shared<RecordingController>(1));
   // 150/s x 700 s = 105 000 arrivals.
   CHECK(r.requests.size() > 100000);
   long bad = 0, waited = 0;
@@ -554,7 +459,7 @@ TEST_CASE("request times: no negative wait or latency in a busy queue of 100 000
 
 namespace {
 // 4 saturated pods (8 workers, request 1) on a fixed pool of 4 nodes x 8 vCPUs.
-std::shared_ptr<Recorder> four_pods(SchedulerPolicy policy) {
+std::shared_ptr<RecordingController> four_pods(SchedulerPolicy policy) {
   QueuePreset p = saturated(4, 8, 8);
   p.arrival_rps = 1000;
   p.duration_s = 40;
@@ -562,7 +467,7 @@ std::shared_ptr<Recorder> four_pods(SchedulerPolicy policy) {
   fixed_pool(run, 4, 8);
   run.node_pools[0].scheduler = policy;
   run.monitoring = {1, 0, 10};
-  auto rec = std::make_shared<Recorder>(10);
+  auto rec = std::make_shared<RecordingController>(10);
   run_with(run, rec);
   return rec;
 }

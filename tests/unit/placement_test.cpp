@@ -25,6 +25,15 @@ struct UpstreamCase {
   int expected;
 };
 
+// Checks one part of the score (`&NodeScore::fit` or `&NodeScore::balanced`) under `rule` for every case.
+template <size_t N>
+void check_scores(const UpstreamCase (&cases)[N], PlacementRule rule, int NodeScore::*part) {
+  for (const auto& c : cases) {
+    INFO(c.name);
+    CHECK(score(c.node, c.pod_milli * kMilli, c.pod_bytes * kByte, rule).*part == c.expected);
+  }
+}
+
 // Places `pods` identical pods one after the other, reserving each on its node; returns the chosen indices.
 std::vector<int> place_all(std::vector<Bin>& bins, int pods, double cpu, double mem_gib, PlacementRule rule) {
   std::vector<int> chosen;
@@ -62,11 +71,7 @@ TEST_CASE("LeastAllocated scores as upstream's TestLeastAllocatedScoringStrategy
       {"zero node resources, pods scheduled with resources", upstream_node(0, 0, 3000, 0), 0, 0, 0},
       {"zero node resources, pods scheduled with resources", upstream_node(0, 0, 3000, 5000), 0, 0, 0},
   };
-  for (const auto& c : cases) {
-    INFO(c.name);
-    CHECK(score(c.node, c.pod_milli * kMilli, c.pod_bytes * kByte, PlacementRule::least_allocated).fit ==
-          c.expected);
-  }
+  check_scores(cases, PlacementRule::least_allocated, &NodeScore::fit);
 }
 
 TEST_CASE("MostAllocated scores as upstream's TestMostAllocatedScoringStrategy", "[placement]") {
@@ -84,11 +89,7 @@ TEST_CASE("MostAllocated scores as upstream's TestMostAllocatedScoringStrategy",
       {"resources requested equal node capacity", upstream_node(5000, 10000), 5000, 9000, 95},
       {"resources requested equal node capacity", upstream_node(10000, 9000), 5000, 9000, 75},
   };
-  for (const auto& c : cases) {
-    INFO(c.name);
-    CHECK(score(c.node, c.pod_milli * kMilli, c.pod_bytes * kByte, PlacementRule::most_allocated).fit ==
-          c.expected);
-  }
+  check_scores(cases, PlacementRule::most_allocated, &NodeScore::fit);
 }
 
 TEST_CASE("BalancedAllocation scores as upstream's TestNodeResourcesBalancedAllocation", "[placement]") {
@@ -111,12 +112,8 @@ TEST_CASE("BalancedAllocation scores as upstream's TestNodeResourcesBalancedAllo
       {"requested resources at node capacity", upstream_node(6000, 10000, 3000, 5000), 3000, 0, 75},
   };
   // The same plugin runs next to either scoring strategy of NodeResourcesFit.
-  for (PlacementRule rule : {PlacementRule::least_allocated, PlacementRule::most_allocated}) {
-    for (const auto& c : cases) {
-      INFO(c.name);
-      CHECK(score(c.node, c.pod_milli * kMilli, c.pod_bytes * kByte, rule).balanced == c.expected);
-    }
-  }
+  for (PlacementRule rule : {PlacementRule::least_allocated, PlacementRule::most_allocated})
+    check_scores(cases, rule, &NodeScore::balanced);
 }
 
 TEST_CASE("a resource the node has none of is left out of the scores", "[placement]") {
