@@ -1,5 +1,5 @@
 // The reference formulation for `autoscale bench engine`: the standard queue written directly against SimGrid
-// in the fastest way measured (../shared/design/simgrid-performance.md): no actor per request, arrivals
+// in the fastest way measured (README, Performance): no actor per request, arrivals
 // injected from the main loop with run_until(), one Exec per request, the completion callback starts the next
 // queued request. Same platform as the exact-mode benchmark without overcommit: every node (2 cores) a host
 // of its own with its own link, round robin, 2 workers, 50 ms exponential work.

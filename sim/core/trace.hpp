@@ -1,5 +1,5 @@
 #pragma once
-// A workload trace: CSV with a header naming `t_s` and a rate column (the format of ../shared/traces):
+// A workload trace: CSV with a header naming `t_s` and a rate column (the format of the traces in traces/):
 // equal-width bins, strictly ascending t_s, non-negative finite rates. Loading validates every row and names
 // file and line.
 #include <string>

@@ -7,8 +7,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cmath>
-#include <limits>
 
 #include "controllers/registry.hpp"
 #include "sim/backend/simgrid_backend.hpp"

@@ -7,7 +7,6 @@
 #include <array>
 #include <deque>
 #include <functional>
-#include <string>
 #include <vector>
 
 #include "sim/backend/execution_backend.hpp"
