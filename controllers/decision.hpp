@@ -1,5 +1,6 @@
 #pragma once
 // What a controller answers: desired instance counts, with the reason, as data.
+#include <map>
 #include <string>
 #include <vector>
 
@@ -11,6 +12,11 @@ struct ServiceDecision {
   std::string metric;  // the metric that drove the decision ("" when none)
   double metric_value = 0;
   std::string rule;  // the rule that produced or limited the decision, e.g. "scale_out_above", "cooldown"
+  // What `autoscale decide` prints beside desired_replicas, by upstream's names (HPA: the raw recommendation
+  // and the limiting rule; KPA: excess_burst_capacity, scale_valid, panic): numbers, booleans (0/1) or
+  // strings.
+  std::map<std::string, double> diagnostics = {};
+  std::map<std::string, std::string> diagnostic_strings = {};
 };
 
 // A node autoscaler's order for a fixed node pool: this many nodes (new ones join at once; removed ones are

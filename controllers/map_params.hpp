@@ -1,6 +1,7 @@
 #pragma once
 // Params from an in-memory map: controllers configured from code (tests, benchmarks, `autoscale bench`).
 #include <map>
+#include <memory>
 #include <stdexcept>
 #include <variant>
 
@@ -11,7 +12,9 @@ namespace autoscale {
 
 class MapParams : public Params {
  public:
-  using Value = std::variant<double, long, bool, std::string, std::vector<std::string>>;
+  using Table = std::shared_ptr<MapParams>;
+  using Value =
+      std::variant<double, long, bool, std::string, std::vector<std::string>, Table, std::vector<Table>>;
   explicit MapParams(std::map<std::string, Value> values = {}) : values_(std::move(values)) {}
 
   double number(const std::string& k, std::optional<double> f) override {
@@ -38,6 +41,19 @@ class MapParams : public Params {
     return f;
   }
   bool has(const std::string& k) const override { return values_.count(k) > 0; }
+  std::unique_ptr<Params> table(const std::string& k) override {
+    const Value* v = find(k);
+    if (!v) fail(k, "a section (this key is required)");
+    return std::make_unique<MapParams>(*get<Table>(k, *v));
+  }
+  std::vector<std::unique_ptr<Params>> tables(const std::string& k) override {
+    std::vector<std::unique_ptr<Params>> out;
+    if (const Value* v = find(k))
+      for (const Table& t : get<std::vector<Table>>(k, *v)) out.push_back(std::make_unique<MapParams>(*t));
+    return out;
+  }
+  // Code-built settings have no typos to report.
+  void finish() override {}
 
  protected:
   void raise(const std::string& k, const std::string& expected) const override {

@@ -1,6 +1,9 @@
 #pragma once
 // What a controller sees: the monitoring pipeline's view of each service (late and aggregated, not the
 // truth).
+#include <limits>
+#include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -11,12 +14,15 @@ namespace autoscale {
 // metrics-server.
 struct InstanceObservation {
   int id = 0;
-  std::string state;      // lifecycle state at the newest visible scrape (launching, pending, ..., draining)
-  bool ready = false;     // warming or in service: in the load balancer
-  bool deleting = false;  // draining
-  double start_time_s = 0;       // launch request
-  double ready_time_s = -1;      // when it last turned ready (-1: never)
-  bool has_metrics = false;      // false when the window holds fewer than two scrapes of it
+  std::string name;   // pod name ("<service>-<id>" in the simulator)
+  std::string state;  // lifecycle state at the newest visible scrape (launching, pending, ..., draining)
+  std::string phase =
+      "Running";             // Kubernetes pod phase: Pending (not yet on a node / starting), Running, Failed
+  bool ready = false;        // warming or in service: in the load balancer
+  bool deleting = false;     // draining
+  double start_time_s = 0;   // launch request
+  double ready_time_s = -1;  // when it last turned ready (-1: never)
+  bool has_metrics = false;  // false when the window holds fewer than two scrapes of it
   double cpu_usage_cores = 0;    // CPU delivered to it (cores), mean over the window: may exceed the request
   double cpu_request_cores = 0;  // pods: cpu_request; dedicated nodes: the node's vCPUs
   double cpu_limit_cores = 0;    // pods with a CPU limit (CFS quota); 0: none
@@ -24,6 +30,30 @@ struct InstanceObservation {
   double concurrency = 0;             // requests in service, mean over the window's scrapes
   double metrics_timestamp_s = 0;     // time of the newest scrape used
   double metrics_window_s = 0;        // span the usage was measured over
+  // Per-pod custom metrics (an HPA's Pods metrics), in base units, by name; an absent name: no sample.
+  std::map<std::string, double> pod_metrics;
+};
+
+// What `autoscale decide` can set to replace a controller's memory before a step (upstream's tests start from
+// a given state); never set by the simulator. Times: -infinity stands for Go's zero time.
+struct ControllerHistory {
+  struct Recommendation {
+    double time_s;
+    int replicas;
+  };
+  struct ScaleEvent {
+    double time_s;
+    int replicas_before;
+    int replicas_after;
+  };
+  // HPA: nullopt = never initialised; empty = initialised and empty.
+  std::optional<std::vector<Recommendation>> recommendations;
+  std::vector<ScaleEvent> scale_events;
+  // KPA: the autoscaler's creation and panic state.
+  std::optional<double> created_at_s;
+  int ready_pods_at_creation = 0;
+  std::optional<double> panic_time_s;
+  int max_panic_pods = 0;
 };
 
 struct ServiceObservation {
@@ -51,6 +81,18 @@ struct ServiceObservation {
   double latency_p95_s = 0;
   double connections_in_use = 0;               // database services: busy connection slots, total
   std::vector<InstanceObservation> instances;  // every instance not yet terminated, in launch order
+  // Kubernetes scale subresource: spec.replicas is `desired`; status.replicas (pods that exist) -1 = desired.
+  int status_replicas = -1;
+  // Service-level named metrics (an HPA's Object and External metrics, a KEDA query), base units; an absent
+  // name: the fetch failed.
+  std::map<std::string, double> named_metrics;
+  // Knative: the revision-wide metric (concurrency or rps) averaged over the stable and the panic window;
+  // NaN when unknown. The *_error flags: the metric source or the ready-pod counter failed.
+  double stable_value = std::numeric_limits<double>::quiet_NaN();
+  double panic_value = std::numeric_limits<double>::quiet_NaN();
+  bool metrics_error = false;
+  bool ready_pods_error = false;
+  std::optional<ControllerHistory> history;  // `autoscale decide` only
 };
 
 // A node pool as a node autoscaler sees it (the truth at decision time: node lists are not scraped).

@@ -19,6 +19,12 @@ class Params {
   virtual std::string string(const std::string& key, std::optional<std::string> fallback) = 0;
   virtual std::vector<std::string> strings(const std::string& key, std::vector<std::string> fallback) = 0;
   virtual bool has(const std::string& key) const = 0;
+  // A nested section (a TOML table, a JSON object); throws when absent (check has() first).
+  virtual std::unique_ptr<Params> table(const std::string& key) = 0;
+  // An array of sections ([[x]] or [{...}] ); empty when absent.
+  virtual std::vector<std::unique_ptr<Params>> tables(const std::string& key) = 0;
+  // Throws for the first key of this section nobody read (a typo), naming it.
+  virtual void finish() = 0;
   // Throws an InputError naming this section's file, the key's line and `expected`.
   [[noreturn]] void fail(const std::string& key, const std::string& expected) const {
     raise(key, expected);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <string>
 
 namespace autoscale {
 
@@ -35,7 +36,11 @@ void MonitoringPipeline::observe_instances(long base, long newest, size_t k, Ser
   for (const InstanceSample& cur : last.services[k].instances) {
     InstanceObservation io;
     io.id = cur.id;
+    io.name = o.name + "-" + std::to_string(cur.id);
     io.state = cur.state;
+    // Not yet running on a node: launching, pending (unschedulable) or provisioning (image pull).
+    io.phase = cur.state == "launching" || cur.state == "pending" || cur.state == "provisioning" ? "Pending"
+                                                                                                 : "Running";
     io.ready = cur.ready;
     io.deleting = cur.deleting;
     io.start_time_s = cur.start_time_s;
@@ -66,6 +71,7 @@ void MonitoringPipeline::observe_instances(long base, long newest, size_t k, Ser
       io.cpu_usage_cores = (cur.busy_core_s - first->busy_core_s) / io.metrics_window_s;
       io.cpu_throttled_fraction = (cur.throttled_s - first->throttled_s) / io.metrics_window_s;
       io.concurrency = count > 0 ? in_service / count : 0;
+      io.pod_metrics["concurrency"] = io.concurrency;
     }
     o.instances.push_back(std::move(io));
   }
@@ -126,6 +132,12 @@ void MonitoringPipeline::observe(double now_s, Observation& obs) const {
     o.queue_depth = ready > 0 ? queued_ready / ready : 0;
     o.connections_in_use = database_[k] ? in_service / double(newest - base) : 0;
     o.latency_p95_s = quantile(lat, 0.95);
+    // The same aggregates by name, for controllers that name their metric (HPA Object/External, KEDA).
+    for (const std::string& name : observation_metric_names()) {
+      double v = 0;
+      observation_metric(o, name, v);
+      o.named_metrics[name] = v;
+    }
   }
 }
 

@@ -149,10 +149,10 @@ class Reader : public Params {
     return out;
   }
   // A sub-table; an empty one (with this table's position) when absent.
-  Reader table(const std::string& key) { return sub(key, schema_.empty() ? key : schema_ + "." + key); }
+  Reader section(const std::string& key) { return sub(key, schema_.empty() ? key : schema_ + "." + key); }
   // A sub-table under a name of the user's choosing (cluster.instance_types.<name>).
   Reader named(const std::string& key) { return sub(key, schema_ + ".<name>"); }
-  std::vector<Reader> tables(const std::string& key) {
+  std::vector<Reader> sections(const std::string& key) {
     const toml::node* n = get(key);
     std::vector<Reader> out;
     if (!n) return out;
@@ -210,8 +210,18 @@ class Reader : public Params {
     return d;
   }
 
+  // Params: nested sections for controllers (HPA metrics, behavior policies), with the same file:line errors.
+  std::unique_ptr<Params> table(const std::string& key) override {
+    if (!has(key)) fail(key, "a table (this key is required)");
+    return std::make_unique<Reader>(section(key));
+  }
+  std::vector<std::unique_ptr<Params>> tables(const std::string& key) override {
+    std::vector<std::unique_ptr<Params>> out;
+    for (Reader& r : sections(key)) out.push_back(std::make_unique<Reader>(std::move(r)));
+    return out;
+  }
   // Throws for the first key of this table that no one read.
-  void finish() const {
+  void finish() override {
     std::vector<std::string> known(used_.begin(), used_.end());
     for (auto&& [k, v] : t_) {
       std::string key(k.str());
@@ -545,7 +555,7 @@ ServiceSpec read_service(Reader r, const RunSpec& run) {
                       : victim == "oldest" ? VictimPolicy::oldest
                                            : VictimPolicy::least_loaded;
   s.drain_timeout_s = r.number("drain_timeout_s", s.drain_timeout_s);
-  Reader st = r.table("startup");
+  Reader st = r.section("startup");
   StartupSpec& p = s.startup;
   p.launch_s = st.distribution("launch_s", p.launch_s);
   p.provision_s = st.distribution("provision_s", p.provision_s);
@@ -578,26 +588,26 @@ RunSpec read_run(const std::shared_ptr<toml::table>& doc, const std::string& fil
   check_intervals(r, "record_interval_s", run.record_interval_s, run.duration_s, "rows of time series");
   run.reference_speed_gflops = r.number("reference_speed_gflops", 1.0);
 
-  Reader sla = r.table("sla");
+  Reader sla = r.section("sla");
   run.sla.latency_s = sla.number("latency_s", 1.0);
   sla.finish();
-  Reader metrics = r.table("metrics");
+  Reader metrics = r.section("metrics");
   run.metrics.reference_utilization = metrics.number("reference_utilization", 0.8);
   metrics.finish();
 
-  Reader cluster = r.table("cluster");
-  Reader hosts = cluster.table("hosts");
+  Reader cluster = r.section("cluster");
+  Reader hosts = cluster.section("hosts");
   run.hosts.count = hosts.count("count", run.hosts.count);
   run.hosts.cores = hosts.count("cores", run.hosts.cores);
   run.hosts.speed_gflops = hosts.number("speed_gflops", run.reference_speed_gflops);
   run.hosts.memory_gib = hosts.number("memory_gib", run.hosts.memory_gib);
   run.hosts.cpu_overcommit = hosts.number("cpu_overcommit", run.hosts.cpu_overcommit);
   hosts.finish();
-  Reader net = cluster.table("network");
+  Reader net = cluster.section("network");
   run.network.bandwidth_gbps = net.number("bandwidth_gbps", run.network.bandwidth_gbps);
   run.network.latency_s = net.number("latency_s", run.network.latency_s);
   net.finish();
-  Reader types = cluster.table("instance_types");
+  Reader types = cluster.section("instance_types");
   for (auto&& [k, v] : types.raw()) {
     std::string tname(k.str());
     std::string problem = name_problem(tname);
@@ -626,7 +636,7 @@ RunSpec read_run(const std::shared_ptr<toml::table>& doc, const std::string& fil
   // Fixed pools are placed first-fit on the hosts at time 0, as the engine will: check now that they fit.
   std::vector<Bin> host_bins(static_cast<size_t>(run.hosts.count),
                              Bin{run.hosts.cores * run.hosts.cpu_overcommit, run.hosts.memory_gib, 0, 0});
-  for (Reader& pr : cluster.tables("node_pools")) {
+  for (Reader& pr : cluster.sections("node_pools")) {
     NodePool p;
     p.name = pr.name("name", std::nullopt);
     p.instance_type = pr.choice("instance_type", std::nullopt, type_names);
@@ -664,14 +674,14 @@ RunSpec read_run(const std::shared_ptr<toml::table>& doc, const std::string& fil
   if (run.node_pools.empty()) cluster.fail("node_pools", "expected at least one [[cluster.node_pools]]");
   cluster.finish();
 
-  for (Reader& sr : r.tables("services")) {
+  for (Reader& sr : r.sections("services")) {
     ServiceSpec s = read_service(sr, run);
     for (const auto& q : run.services)
       if (q.name == s.name) sr.fail("name", "duplicate service name '" + s.name + "'");
     run.services.push_back(s);
   }
   if (run.services.empty()) r.fail("services", "expected at least one [[services]] table");
-  for (Reader& er : r.tables("edges")) {
+  for (Reader& er : r.sections("edges")) {
     EdgeSpec e;
     e.line = er.line();
     e.from = er.string("from", std::nullopt);
@@ -684,18 +694,18 @@ RunSpec read_run(const std::shared_ptr<toml::table>& doc, const std::string& fil
     run.edges.push_back(e);
   }
 
-  Reader traffic = r.table("traffic");
+  Reader traffic = r.section("traffic");
   run.traffic.entry_service = traffic.string("entry_service", run.services.front().name);
   run.traffic.client_timeout_s = traffic.number("client_timeout_s", run.traffic.client_timeout_s);
   run.traffic.resolution_s = traffic.number("resolution_s", run.traffic.resolution_s);
   check_intervals(traffic, "resolution_s", run.traffic.resolution_s, run.duration_s, "rate steps");
   std::map<std::string, int> seen_of_kind;
-  for (Reader& cr : traffic.tables("sources"))
+  for (Reader& cr : traffic.sections("sources"))
     run.traffic.components.push_back(read_source(cr, seen_of_kind, file, run.duration_s, warnings));
   if (run.traffic.components.empty()) traffic.fail("sources", "expected at least one [[traffic.sources]]");
   traffic.finish();
 
-  Reader mon = r.table("monitoring");
+  Reader mon = r.section("monitoring");
   run.monitoring.scrape_interval_s = mon.number("scrape_interval_s", run.monitoring.scrape_interval_s);
   check_intervals(mon, "scrape_interval_s", run.monitoring.scrape_interval_s, run.duration_s, "scrapes");
   run.monitoring.lag_s = mon.number("lag_s", run.monitoring.lag_s);
@@ -706,7 +716,7 @@ RunSpec read_run(const std::shared_ptr<toml::table>& doc, const std::string& fil
                              " scrapes kept in memory; expected at most " + format_number(kMaxScrapesKept));
   mon.finish();
 
-  auto ctl = std::make_shared<Reader>(r.table("controller"));
+  auto ctl = std::make_shared<Reader>(r.section("controller"));
   run.controller.kind = ctl->string("kind", std::nullopt);
   r.finish();
 
@@ -759,7 +769,7 @@ Scenario load_scenario(const std::string& path, const LoadOptions& opts) {
   sc.seed = opts.seed ? *opts.seed : static_cast<uint64_t>(seed);
   Warnings warnings(opts.warnings ? *opts.warnings : std::cerr);
 
-  std::vector<Reader> runs = r.tables("run");
+  std::vector<Reader> runs = r.sections("run");
   std::string default_name = top["controller"]["kind"].value_or(std::string("run"));
   size_t n_runs = std::max<size_t>(1, runs.size());
   std::set<std::string> names;
@@ -784,7 +794,7 @@ Scenario load_scenario(const std::string& path, const LoadOptions& opts) {
     sc.runs.push_back(std::move(run));
   }
 
-  for (Reader& er : r.tables("expect")) {
+  for (Reader& er : r.sections("expect")) {
     Expectation e;
     e.line = er.line();
     e.run = er.string("run", "");
