@@ -5,6 +5,7 @@
 
 #include "controllers/decision.hpp"
 #include "controllers/observation.hpp"
+#include "controllers/params.hpp"
 
 namespace autoscale {
 
@@ -14,6 +15,11 @@ class Controller {
   // Called every interval_s() of simulated time, first at t = interval_s().
   virtual Decision decide(const Observation& obs) = 0;
   virtual double interval_s() const = 0;
+  // Some of its settings change from now on (`autoscale decide`'s spec_update, as when a user edits the
+  // object): the controller keeps its memory. Controllers that take no updates refuse them.
+  virtual void update(Params& changes) {
+    changes.fail("spec_update", "no spec_update: this controller kind takes none");
+  }
 };
 
 }  // namespace autoscale

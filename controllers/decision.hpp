@@ -16,6 +16,7 @@ struct ServiceDecision {
   // and the limiting rule; KPA: excess_burst_capacity, scale_valid, panic): numbers, booleans (0/1) or
   // strings.
   std::map<std::string, double> diagnostics = {};
+  std::map<std::string, bool> diagnostic_flags = {};
   std::map<std::string, std::string> diagnostic_strings = {};
 };
 

@@ -59,6 +59,17 @@ int main(int argc, char** argv) {
   insp_cmd->add_option("file", ifile, "HDF5 result file")->required();
   insp_cmd->add_flag("--json", ijson, "Print the summary as JSON on stdout");
 
+  std::string dcontroller, dobservations, dout;
+  auto* decide_cmd = app.add_subcommand("decide",
+                                        "Replay observations of one scaled target (JSON Lines) through a "
+                                        "controller; one JSON line out per line in "
+                                        "(format: README.md, 'autoscale decide')");
+  decide_cmd->add_option("--controller", dcontroller, "Controller file: kind and its keys (.toml or .json)")
+      ->required();
+  decide_cmd->add_option("--observations", dobservations, "Observations, one JSON object per line")
+      ->required();
+  decide_cmd->add_option("--out", dout, "Write the decisions here (default: standard output)");
+
   auto* bench_cmd =
       app.add_subcommand("bench", "Benchmarks (ratios against a baseline measured in the same run)");
   bench_cmd->require_subcommand(1);
@@ -116,6 +127,7 @@ int main(int argc, char** argv) {
       return status;
     }
     if (*insp_cmd) return cmd_inspect(ifile, ijson);
+    if (*decide_cmd) return cmd_decide(dcontroller, dobservations, dout);
     if (*bench_engine) return cmd_bench_engine(bjson, bduration, brounds, bjson || bquiet, binstances);
   } catch (const InputError& e) {
     std::fprintf(stderr, "error: %s\n", e.what());

@@ -16,6 +16,7 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <iomanip>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -24,6 +25,7 @@
 
 #include "controllers/base/error.hpp"
 #include "results/hdf5_store.hpp"
+#include "sim/decide/decide.hpp"
 #include "sim/engine/simulation.hpp"
 
 namespace autoscale {
@@ -338,6 +340,33 @@ int cmd_inspect(const std::string& file, bool json) {
   } else {
     std::cout << file << "\n";
     print_table(std::cout, runs);
+  }
+  return 0;
+}
+
+}  // namespace autoscale
+
+namespace autoscale {
+
+int cmd_decide(const std::string& controller_file, const std::string& observations_file,
+               const std::string& out) {
+  if (out.empty()) {
+    run_decide(controller_file, observations_file, std::cout);
+    return 0;
+  }
+  std::ostringstream text;
+  run_decide(controller_file, observations_file, text);
+  const std::string tmp = out + ".tmp";
+  {
+    std::ofstream f(tmp, std::ios::binary);
+    if (!(f << text.str()) || !f.flush()) {
+      std::remove(tmp.c_str());
+      throw InputError("command line", 0, "--out", "cannot write '" + out + "' (expected a writable file)");
+    }
+  }
+  if (std::rename(tmp.c_str(), out.c_str()) != 0) {
+    std::remove(tmp.c_str());
+    throw InputError("command line", 0, "--out", "cannot write '" + out + "' (expected a writable file)");
   }
   return 0;
 }

@@ -746,6 +746,17 @@ std::string tomlplusplus_version() {
          std::to_string(TOML_LIB_PATCH);
 }
 
+std::shared_ptr<Params> load_controller_toml(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InputError(path, 0, "", "cannot open controller file (expected a readable TOML file)");
+  std::stringstream buf;
+  buf << in.rdbuf();
+  auto doc = std::make_shared<toml::table>(parse_text(buf.str(), path));
+  auto r = std::make_shared<Reader>(*doc, path, "", "controller");
+  r->keep_alive(doc);
+  return r;
+}
+
 Scenario load_scenario(const std::string& path, const LoadOptions& opts) {
   Scenario sc;
   sc.file = path;

@@ -1,11 +1,13 @@
 #pragma once
 // Reads a scenario TOML file into a Scenario: strict (unknown keys are errors, with a "did you mean" hint),
 // every error names the file, the line and the key. The only user of toml++.
+#include <memory>
 #include <optional>
 #include <ostream>
 #include <string>
 #include <vector>
 
+#include "controllers/params.hpp"
 #include "sim/core/scenario.hpp"
 
 namespace autoscale {
@@ -20,6 +22,11 @@ struct LoadOptions {
 // Throws InputError on any bad input, including trace files and controller settings (every run is checked):
 // every number is checked against its range (key_ranges.hpp), every name against kNameRule.
 Scenario load_scenario(const std::string& path, const LoadOptions& opts);
+
+// A controller section alone, as a file (`autoscale decide --controller FILE.toml`): `kind` and the
+// controller's own keys at the top level, read with the same checks and file:line errors as the [controller]
+// of a scenario.
+std::shared_ptr<Params> load_controller_toml(const std::string& path);
 std::string tomlplusplus_version();
 
 }  // namespace autoscale
