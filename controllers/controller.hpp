@@ -2,6 +2,7 @@
 // The controller interface: a pure function of what monitoring shows (plus the controller's own memory).
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "controllers/decision.hpp"
 #include "controllers/observation.hpp"
@@ -15,6 +16,9 @@ class Controller {
   // Called every interval_s() of simulated time, first at t = interval_s().
   virtual Decision decide(const Observation& obs) = 0;
   virtual double interval_s() const = 0;
+  // Services it may scale to zero: the engine puts an activator in front of them (requests wait for a cold
+  // start instead of failing), as Knative does.
+  virtual std::vector<std::string> scale_to_zero_services() const { return {}; }
   // Some of its settings change from now on (`autoscale decide`'s spec_update, as when a user edits the
   // object): the controller keeps its memory. Controllers that take no updates refuse them.
   virtual void update(Params& changes) {

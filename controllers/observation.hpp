@@ -79,7 +79,8 @@ struct ServiceObservation {
   double concurrency = 0;  // requests in service on ready instances, mean per ready instance
   double queue_depth = 0;  // requests queued on ready instances, mean per ready instance
   double latency_p95_s = 0;
-  double connections_in_use = 0;               // database services: busy connection slots, total
+  double connections_in_use = 0;  // database services: busy connection slots, total
+  double activator_queue = 0;  // requests waiting at the activator for a ready instance, mean over the window
   std::vector<InstanceObservation> instances;  // every instance not yet terminated, in launch order
   // Kubernetes scale subresource: spec.replicas is `desired`; status.replicas (pods that exist) -1 = desired.
   int status_replicas = -1;

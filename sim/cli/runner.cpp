@@ -54,7 +54,10 @@ nlohmann::json runs_json(const std::vector<StoredRun>& runs) {
 // NaN is a metric without a value (SCHEMA.md): latency_p95_during_scaling_s of a run in which no completed
 // request arrived while scaling.
 std::string format_value(const SummaryValue& v) {
-  if (std::isnan(v.value)) return v.key == "latency_p95_during_scaling_s" ? "no scaling" : "n/a";
+  if (std::isnan(v.value)) {
+    if (v.key == "latency_p95_during_scaling_s") return "no scaling";
+    return "n/a";
+  }
   char buf[64];
   if (v.integer)
     std::snprintf(buf, sizeof buf, "%lld", static_cast<long long>(v.value));

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <numeric>
 #include <stdexcept>
 
 #include "sim/core/monitoring.hpp"
@@ -115,6 +116,11 @@ Summary summarize(const RunTotals& totals, const RunResult& recorded, const Summ
   add("scaling_reversals", static_cast<double>(sc.reversals), true);
   add("reversals_per_hour", static_cast<double>(sc.reversals) / (totals.duration_s / 3600.0));
   add("time_to_scale_mean_s", episodes > 0 ? episodes_total / static_cast<double>(episodes) : 0);
+  const auto& cold = totals.cold_start_waits_s;
+  add("cold_starts", static_cast<double>(cold.size()), true);
+  add("cold_start_wait_s", cold.empty()
+                               ? std::numeric_limits<double>::quiet_NaN()
+                               : std::accumulate(cold.begin(), cold.end(), 0.0) / double(cold.size()));
   return s;
 }
 
@@ -139,7 +145,9 @@ const std::vector<std::string>& summary_metric_names() {
                                                  "scaling_actions",
                                                  "scaling_reversals",
                                                  "reversals_per_hour",
-                                                 "time_to_scale_mean_s"};
+                                                 "time_to_scale_mean_s",
+                                                 "cold_starts",
+                                                 "cold_start_wait_s"};
   return names;
 }
 }  // namespace autoscale

@@ -97,6 +97,8 @@ struct RunTotals {
   double duration_s = 0;        // s: length of the run; the end is at duration_s
   std::vector<std::vector<int>> desired_history;  // instances, per service in index order: the initial
                                                   // desired count, then each new (clamped) value
+  std::vector<double> cold_start_waits_s;  // s: per cold start (requests waited at an activator for a service
+                                           // with no ready instance), how long its first request waited
 };
 
 struct SummaryConfig {

@@ -117,13 +117,14 @@ void MonitoringPipeline::observe(double now_s, Observation& obs) const {
     o.error_rate = done > 0 ? (b.failures - a.failures) / done : 0;
     double cap = b.capacity_core_s - a.capacity_core_s;
     o.cpu_utilization = cap > 0 ? (b.busy_core_s - a.busy_core_s) / cap : 0;
-    double in_service = 0, in_service_ready = 0, queued_ready = 0, ready = 0;
+    double in_service = 0, in_service_ready = 0, queued_ready = 0, ready = 0, waiting = 0;
     std::vector<double> lat;
     for (long i = base + 1; i <= newest; ++i) {
       const ServiceSample& s = scrapes_[i].services[k];
       in_service += s.in_service;
       in_service_ready += s.in_service_ready;
       queued_ready += s.queued_ready;
+      waiting += s.activator_queued;
       ready += s.warming + s.in_service_instances;
       lat.insert(lat.end(), s.latencies_s.begin(), s.latencies_s.end());
     }
@@ -131,6 +132,7 @@ void MonitoringPipeline::observe(double now_s, Observation& obs) const {
     o.concurrency = ready > 0 ? in_service_ready / ready : 0;
     o.queue_depth = ready > 0 ? queued_ready / ready : 0;
     o.connections_in_use = database_[k] ? in_service / double(newest - base) : 0;
+    o.activator_queue = waiting / double(newest - base);
     o.latency_p95_s = quantile(lat, 0.95);
     // The same aggregates by name, for controllers that name their metric (HPA Object/External, KEDA).
     for (const std::string& name : observation_metric_names()) {

@@ -37,6 +37,7 @@ struct ServiceSample {
   double in_service = 0;
   double in_service_ready = 0;
   double queued_ready = 0;
+  double activator_queued = 0;  // requests waiting at the service's activator for a ready instance
   int pending = 0, starting = 0, warming = 0, in_service_instances = 0, draining = 0;
   std::vector<double> latencies_s;        // completions since the previous scrape
   std::vector<InstanceSample> instances;  // not terminated, in launch order

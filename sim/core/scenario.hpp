@@ -82,6 +82,11 @@ struct ServiceSpec {
   RoutingPolicy routing = RoutingPolicy::round_robin;
   VictimPolicy scale_in_victim = VictimPolicy::newest;
   double drain_timeout_s = 30;
+  // Knative's activator: with no ready instance, requests wait in a buffer of this many (instead of failing at
+  // once) until one is ready, or fail when the buffer is full or their client gives up. On for services a
+  // controller that scales to zero (kpa) drives.
+  bool activator = false;
+  int activator_capacity = 1000;
   StartupSpec startup;
 };
 

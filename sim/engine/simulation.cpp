@@ -28,12 +28,11 @@ struct Simulation::Impl {
         arrivals_(run.traffic, run.seed),
         backend_(run),
         cluster_(run, backend_, opts.file),
-        fleet_(run, cluster_, backend_, clock_,
-               Fleet::Hooks{[this](int id, State from, State to, double t) {
-                              observer_.on_transition(id, from, to, t);
-                            },
-                            [this](int id, double t) { requests_.fail_instance(id, t); },
-                            [this](int id) { return requests_.outstanding(id); }}),
+        fleet_(
+            run, cluster_, backend_, clock_,
+            Fleet::Hooks{[this](int id, State from, State to, double t) { on_transition(id, from, to, t); },
+                         [this](int id, double t) { requests_.fail_instance(id, t); },
+                         [this](int id) { return requests_.outstanding(id); }}),
         requests_(run, graph_, fleet_, backend_,
                   RequestPath::Hooks{[this](int id, double t) { fleet_.on_idle(id, t); }}, result_),
         observer_(run, fleet_, requests_, cluster_, result_) {
@@ -48,6 +47,10 @@ struct Simulation::Impl {
     for (const auto& s : run.services) ctx.services.push_back(s.name);
     controller_ =
         opts.controller ? opts.controller : make_controller(run.controller.kind, *run.controller.params, ctx);
+    for (const std::string& name : controller_->scale_to_zero_services()) {
+      int s = run.service_index(name);
+      if (s >= 0) requests_.enable_activator(s);
+    }
     observer_.scrape(0);
     for (size_t s = 0; s < run.services.size(); ++s) {
       int n = run.services[s].initial_instances;
@@ -58,6 +61,11 @@ struct Simulation::Impl {
     clock_.every(controller_->interval_s(), EventKind::control, run.duration_s);
     clock_.every(run.record_interval_s, EventKind::record, run.duration_s, true);
     next_arrival_ = arrivals_.next(run.duration_s);
+  }
+
+  void on_transition(int id, State from, State to, double t) {
+    observer_.on_transition(id, from, to, t);
+    if (is_ready(to) && !is_ready(from)) requests_.on_ready(fleet_.instance(id).service, t);
   }
 
   // The controller decides on what it is shown; the actuator clamps its orders and carries them out.
@@ -92,6 +100,7 @@ struct Simulation::Impl {
   void handle(const Event& e) {
     switch (e.kind) {
       case EventKind::scrape:
+        requests_.expire_waiting(now_);
         observer_.scrape(now_);
         break;
       case EventKind::control:

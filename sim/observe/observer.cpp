@@ -102,6 +102,7 @@ void Observer::scrape(double t) {
     o.busy_core_s = ready_busy_core_s(si);
     o.capacity_core_s = sv.capacity_core_s;
     o.in_service = c.in_service;
+    o.activator_queued = c.activator_queued;
     o.pending = fleet_.count(si, State::pending);
     o.starting = fleet_.starting(si);
     o.warming = fleet_.count(si, State::warming);
@@ -219,6 +220,10 @@ void Observer::finish(double end) {
     if (in.state != State::terminated) totals.instance_seconds += end - in.launched_at;
   totals.cost_usd = cluster_.cost_usd(end);
   totals.duration_s = end;
+  for (size_t k = 0; k < services_.size(); ++k) {
+    const auto& w = requests_.counters(static_cast<int>(k)).cold_start_waits_s;
+    totals.cold_start_waits_s.insert(totals.cold_start_waits_s.end(), w.begin(), w.end());
+  }
   for (const auto& sv : services_) totals.desired_history.push_back(sv.desired_history);
   result_.summary = summarize(totals, result_, SummaryConfig{run_.sla.latency_s});
 }

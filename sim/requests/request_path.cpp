@@ -23,13 +23,17 @@ RequestPath::RequestPath(const RunSpec& run, const ServiceGraph& graph, Fleet& f
       speed_(backend.speed_flops_per_core()),
       request_key_(run.seed ^ fnv1a64("requests")),
       rr_next_(run.services.size(), 0),
-      services_(run.services.size()) {
+      services_(run.services.size()),
+      activator_on_(run.services.size(), false),
+      activator_(run.services.size()),
+      cold_start_since_(run.services.size(), -1.0) {
   for (size_t s = 0; s < run.services.size(); ++s) {
     route_rng_.emplace_back(run.seed, "routing/" + run.services[s].name);
     std::vector<uint64_t> labels;
     for (const CallEdge& e : graph.calls_from(static_cast<int>(s)))
       labels.push_back(fnv1a64(run.services[static_cast<size_t>(e.to)].name));
     edge_labels_.push_back(labels);
+    activator_on_[s] = run.services[s].activator;
     services_[s].failures_by_interval.assign(
         std::max<size_t>(1, static_cast<size_t>(std::ceil(run.duration_s / run.record_interval_s - 1e-9))),
         0.0);
@@ -148,13 +152,61 @@ int RequestPath::route(int s) {
 }
 
 void RequestPath::dispatch(uint32_t r, double t) {
-  int id = route(requests_[r].service);
-  if (id < 0) {  // no ready instance: the load balancer answers 503
+  const int s = requests_[r].service;
+  int id = route(s);
+  if (id < 0) {
+    auto& waiting = activator_[static_cast<size_t>(s)];
+    const auto capacity = static_cast<size_t>(run_.services[static_cast<size_t>(s)].activator_capacity);
+    if (activator_on_[static_cast<size_t>(s)] && waiting.size() < capacity) {
+      // The activator holds it until an instance is ready (a cold start begins with the first one waiting).
+      waiting.push_back(r);
+      services_[static_cast<size_t>(s)].activator_queued += 1;
+      if (cold_start_since_[static_cast<size_t>(s)] < 0) cold_start_since_[static_cast<size_t>(s)] = t;
+      return;
+    }
+    // No ready instance (and no room at the activator): the load balancer answers 503.
     requests_[r].failed = true;
     finish_request(r, t);
     return;
   }
   admit(r, id, t);
+}
+
+void RequestPath::on_ready(int s, double t) {
+  auto& waiting = activator_[static_cast<size_t>(s)];
+  double& since = cold_start_since_[static_cast<size_t>(s)];
+  if (since >= 0) {
+    services_[static_cast<size_t>(s)].cold_start_waits_s.push_back(t - since);
+    since = -1;
+  }
+  while (!waiting.empty() && !fleet_.routable(s).empty()) {
+    uint32_t r = waiting.front();
+    waiting.pop_front();
+    services_[static_cast<size_t>(s)].activator_queued -= 1;
+    if (t - requests_[r].root_arrival > run_.traffic.client_timeout_s) {  // its client gave up meanwhile
+      requests_[r].failed = true;
+      finish_request(r, t);
+      continue;
+    }
+    admit(r, route(s), t);
+  }
+}
+
+void RequestPath::expire_waiting(double t) {
+  for (size_t s = 0; s < activator_.size(); ++s) {
+    auto& waiting = activator_[s];
+    for (auto it = waiting.begin(); it != waiting.end();) {
+      uint32_t r = *it;
+      if (t - requests_[r].root_arrival <= run_.traffic.client_timeout_s) {
+        ++it;
+        continue;
+      }
+      it = waiting.erase(it);
+      services_[s].activator_queued -= 1;
+      requests_[r].failed = true;
+      finish_request(r, t);
+    }
+  }
 }
 
 // A request reaches an instance: a free worker takes it, or it waits in the queue, or the full queue rejects

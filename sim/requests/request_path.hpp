@@ -33,6 +33,9 @@ struct ServiceCounters {
   double rec_arrivals = 0, rec_completions = 0;
   std::vector<double> rec_latencies_s;
   std::vector<double> failures_by_interval;  // by the interval where the client saw the failure
+  // The activator (scale from zero): requests waiting for a ready instance, and each cold start's first wait.
+  double activator_queued = 0;
+  std::vector<double> cold_start_waits_s;
 };
 
 // End-user requests (the entry service's roots).
@@ -51,6 +54,13 @@ class RequestPath {
               Hooks hooks, RunResult& result);
 
   void on_root_arrival(double t);
+  // A service with an activator buffers requests while it has no ready instance (see ServiceSpec::activator).
+  void enable_activator(int s) { activator_on_[static_cast<size_t>(s)] = true; }
+  // An instance of service s turned ready: the requests waiting at its activator go to it.
+  void on_ready(int s, double t);
+  // Requests that waited at an activator longer than their client allows fail (the client saw it at its
+  // timeout).
+  void expire_waiting(double t);
   void on_completion(ActivityId id, bool ok, double t);
   // The instance is terminated: whatever it holds fails.
   void fail_instance(int id, double t);
@@ -125,7 +135,11 @@ class RequestPath {
   std::vector<Rng> route_rng_;  // per service: least-outstanding tie-breaks
   std::vector<size_t> rr_next_;
   std::vector<ServiceCounters> services_;
-  std::deque<Slot> slots_;  // per instance (a deque: references stay valid as it grows)
+  std::vector<bool> activator_on_;
+  std::vector<std::deque<uint32_t>>
+      activator_;                         // per service: requests waiting for a ready instance, in order
+  std::vector<double> cold_start_since_;  // per service: when its current cold start began (-1: none)
+  std::deque<Slot> slots_;                // per instance (a deque: references stay valid as it grows)
   std::vector<Request> requests_;
   std::vector<uint32_t> free_;
   RootCounters roots_;

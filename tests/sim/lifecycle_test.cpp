@@ -326,3 +326,68 @@ TEST_CASE("stepping a simulation in pieces gives the run it gives in one go", "[
   }
   CHECK(static_cast<double>(pieces.events.size()) == whole.back());
 }
+
+namespace {
+// A service scaled from zero: nothing ready at first, one instance ordered at t = 10 (launch 1 s, boot 4 s: ready at
+// 15), requests every ~0.5 s from t = 0, clients that give up after `timeout_s`.
+RunResult from_zero(bool activator, double timeout_s) {
+  QueuePreset p;
+  p.instances = 0;
+  p.duration_s = 60;
+  p.arrival_rps = 2;
+  p.work_mean_s = 0.01;
+  p.client_timeout_s = timeout_s;
+  RunSpec run = single_queue(p);
+  run.record_requests = true;
+  run.services[0].min_instances = 0;
+  run.services[0].max_instances = 1;
+  run.services[0].activator = activator;
+  run.services[0].startup.launch_s = Distribution::constant(1);
+  run.services[0].startup.boot_s = Distribution::constant(4);
+  run.services[0].startup.readiness_period_s = 1;
+  return test::run_with(run, std::make_shared<test::ScriptedController>(1, std::map<double, int>{{10, 1}}));
+}
+}  // namespace
+
+TEST_CASE("scale from zero: requests wait at the activator for the cold start, then succeed", "[sim][activator]") {
+  RunResult r = from_zero(true, 30);
+  // Ordered at 10, launched until 11, provisioning 0 s, booting until 15, probe at 15: ready at 15. Every request
+  // that arrived before 15 waited and then completed; the cold start's first request (the first arrival) waited
+  // 15 - its arrival.
+  REQUIRE(r.requests.size() > 60);
+  double first = r.requests.front().arrival_s;  // rows are in completion order: the earliest arrival
+  for (const auto& q : r.requests) first = std::min(first, q.arrival_s);
+  for (const auto& q : r.requests) {
+    CHECK_FALSE(q.failed);
+    if (q.arrival_s < 15) CHECK(q.latency_s >= 15 - q.arrival_s - 1e-9);
+  }
+  CHECK(test::metric(r, "cold_starts") == 1);
+  CHECK(find_metric(r.summary, "cold_start_wait_s")->value == Approx(15 - first));
+}
+
+TEST_CASE("scale from zero: without an activator requests fail at once", "[sim][activator]") {
+  RunResult none = from_zero(false, 30);
+  long failed_before = 0, early = 0;
+  for (const auto& q : none.requests)
+    if (q.arrival_s < 15) {
+      ++early;
+      failed_before += q.failed ? 1 : 0;
+      CHECK(q.latency_s == 0);  // the load balancer answers 503 at once
+    }
+  CHECK(failed_before == early);
+  CHECK(test::metric(none, "cold_starts") == 0);  // nobody waited: no cold start
+}
+
+TEST_CASE("scale from zero: clients waiting at the activator give up at their timeout", "[sim][activator]") {
+  // Clients that give up after 3 s: whoever arrived before 12 s gave up at arrival + 3 (the activator drops them at
+  // the next scrape, the failure counts when the client saw it); later arrivals were served at 15.
+  RunResult impatient = from_zero(true, 3);
+  for (const auto& q : impatient.requests) {
+    if (q.arrival_s < 12 - 1e-9) {
+      CHECK(q.failed);
+      CHECK(q.latency_s == Approx(3));
+    } else if (q.arrival_s > 12 + 1e-9) {
+      CHECK_FALSE(q.failed);
+    }
+  }
+}

@@ -81,9 +81,21 @@ TEST_CASE("summarize: keys in the canonical order, counts flagged as integers", 
   for (size_t i = 0; i < s.size(); ++i) {
     CHECK(s[i].key == summary_metric_names()[i]);
     bool count = s[i].key.rfind("requests_", 0) == 0 || s[i].key == "scaling_actions" ||
-                 s[i].key == "scaling_reversals";
+                 s[i].key == "scaling_reversals" || s[i].key == "cold_starts";
     CHECK(s[i].integer == count);
   }
+}
+
+TEST_CASE("summarize: cold starts counted, their first waits averaged, 0 without one", "[metrics]") {
+  RunResult rec;
+  RunTotals t = thousand_seconds(rec);
+  Summary none = summarize(t, rec, SummaryConfig{1.0});
+  CHECK(find_metric(none, "cold_starts")->value == 0);
+  CHECK(find_metric(none, "cold_start_wait_s")->value == 0);
+  t.cold_start_waits_s = {12.0, 3.0, 6.0};  // mean (12 + 3 + 6) / 3 = 7
+  Summary s = summarize(t, rec, SummaryConfig{1.0});
+  CHECK(find_metric(s, "cold_starts")->value == 3);
+  CHECK(find_metric(s, "cold_start_wait_s")->value == Approx(7.0));
 }
 
 TEST_CASE("summarize: request counts and the SLA violation fraction", "[metrics]") {
