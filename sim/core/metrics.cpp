@@ -118,9 +118,8 @@ Summary summarize(const RunTotals& totals, const RunResult& recorded, const Summ
   add("time_to_scale_mean_s", episodes > 0 ? episodes_total / static_cast<double>(episodes) : 0);
   const auto& cold = totals.cold_start_waits_s;
   add("cold_starts", static_cast<double>(cold.size()), true);
-  add("cold_start_wait_s", cold.empty()
-                               ? std::numeric_limits<double>::quiet_NaN()
-                               : std::accumulate(cold.begin(), cold.end(), 0.0) / double(cold.size()));
+  add("cold_start_wait_s",
+      cold.empty() ? 0 : std::accumulate(cold.begin(), cold.end(), 0.0) / double(cold.size()));
   return s;
 }
 
