@@ -14,6 +14,13 @@ struct Entry {
 const Entry kRegistry[] = {
     {"static", &make_static_controller},
     {"threshold", &make_threshold_controller},
+    {"aws_simple", &make_threshold_controller},  // `threshold` is AWS simple scaling: its documented name
+    {"aws_target_tracking", &make_aws_target_tracking_controller},
+    {"aws_step", &make_aws_step_controller},
+    {"scheduled", &make_scheduled_controller},
+    {"flapping_guard", &make_flapping_guard_controller},
+    {"hpa", &make_hpa_controller},
+    {"kpa", &make_kpa_controller},
 };
 }  // namespace
 

@@ -24,6 +24,13 @@ std::vector<std::string> controller_kinds();
 // The factories, one per controller family.
 std::unique_ptr<Controller> make_static_controller(Params&, const ControllerContext&);
 std::unique_ptr<Controller> make_threshold_controller(Params&, const ControllerContext&);
+// AWS EC2 Auto Scaling (controllers/aws/) and the wrappers around any controller (controllers/wrappers/).
+std::unique_ptr<Controller> make_aws_target_tracking_controller(Params&, const ControllerContext&);
+std::unique_ptr<Controller> make_aws_step_controller(Params&, const ControllerContext&);
+std::unique_ptr<Controller> make_scheduled_controller(Params&, const ControllerContext&);
+std::unique_ptr<Controller> make_flapping_guard_controller(Params&, const ControllerContext&);
+std::unique_ptr<Controller> make_hpa_controller(Params&, const ControllerContext&);
+std::unique_ptr<Controller> make_kpa_controller(Params&, const ControllerContext&);
 
 // Helper shared by factories: the `services` key, checked against the scenario's services (default: all).
 std::vector<std::string> controlled_services(Params& params, const ControllerContext& ctx);

@@ -7,6 +7,7 @@
 #include "autoscale_version.hpp"
 #include "controllers/base/error.hpp"
 #include "sim/cli/runner.hpp"
+#include "sim/import/importer.hpp"
 #include "sim/scenario/key_ranges.hpp"
 
 using namespace autoscale;
@@ -70,6 +71,16 @@ int main(int argc, char** argv) {
       ->required();
   decide_cmd->add_option("--out", dout, "Write the decisions here (default: standard output)");
 
+  std::string imanifest, iout;
+  bool iverbose = false;
+  auto* import_cmd = app.add_subcommand("import",
+                                        "Convert a Kubernetes manifest (HorizontalPodAutoscaler, KEDA "
+                                        "ScaledObject, Knative Service or Revision) "
+                                        "into a scenario's [controller] section");
+  import_cmd->add_option("manifest", imanifest, "YAML manifest (several documents allowed)")->required();
+  import_cmd->add_option("--out", iout, "Write the section here (default: standard output)");
+  import_cmd->add_flag("--verbose", iverbose, "Also name the objects that are not autoscalers");
+
   auto* bench_cmd =
       app.add_subcommand("bench", "Benchmarks (ratios against a baseline measured in the same run)");
   bench_cmd->require_subcommand(1);
@@ -128,6 +139,7 @@ int main(int argc, char** argv) {
     }
     if (*insp_cmd) return cmd_inspect(ifile, ijson);
     if (*decide_cmd) return cmd_decide(dcontroller, dobservations, dout);
+    if (*import_cmd) return cmd_import(imanifest, iout, iverbose);
     if (*bench_engine) return cmd_bench_engine(bjson, bduration, brounds, bjson || bquiet, binstances);
   } catch (const InputError& e) {
     std::fprintf(stderr, "error: %s\n", e.what());

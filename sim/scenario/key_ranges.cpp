@@ -50,6 +50,7 @@ constexpr KeyRange kRanges[] = {
     {"services", "min_instances", K::count, 0, false, 10000, "instances"},
     {"services", "max_instances", K::count, 0, false, 10000, "instances"},
     {"services", "drain_timeout_s", K::real, 0, false, kMaxD, "seconds"},
+    {"services", "activator_capacity", K::count, 1, false, 1000000, "requests buffered"},
     {"services.startup", "launch_s", K::real, 0, false, kMaxD, "seconds"},
     {"services.startup", "provision_s", K::real, 0, false, kMaxD, "seconds"},
     {"services.startup", "boot_s", K::real, 0, false, kMaxD, "seconds"},
@@ -105,6 +106,72 @@ constexpr KeyRange kRanges[] = {
     {"controller", "min_adjustment_magnitude", K::count, 1, false, 10000, "instances"},
     {"controller", "cooldown_s", K::real, 0, false, kMaxD, "seconds"},
     {"controller", "evaluation_periods", K::count, 1, false, 1000, "evaluations"},
+    // hpa (upstream's names; the bounds upstream's validation sets, where it sets one)
+    {"controller", "minReplicas", K::count, 0, false, 10000, "replicas"},
+    {"controller", "maxReplicas", K::count, 1, false, 10000, "replicas"},
+    {"controller", "tolerance", K::real, 0, false, 100, "a fraction of the target"},
+    {"controller", "cpuInitializationPeriodSeconds", K::real, 0, false, kMaxD, "seconds"},
+    {"controller", "initialReadinessDelaySeconds", K::real, 0, false, kMaxD, "seconds"},
+    {"controller", "downscaleStabilizationWindowSeconds", K::real, 0, false, kMaxD, "seconds"},
+    {"controller", "syncPeriodSeconds", K::real, kMinI, false, kDay, "seconds"},
+    {"controller.metrics.resource.target", "averageUtilization", K::count, 1, false, 100000, "percent"},
+    {"controller.metrics.resource.target", "averageValue", K::real, 0, true, 1e15, "cores per pod"},
+    {"controller.metrics.containerResource.target", "averageUtilization", K::count, 1, false, 100000,
+     "percent"},
+    {"controller.metrics.containerResource.target", "averageValue", K::real, 0, true, 1e15, "cores per pod"},
+    {"controller.metrics.pods.target", "averageValue", K::real, 0, true, 1e15, "metric value per pod"},
+    {"controller.metrics.object.target", "value", K::real, 0, true, 1e15, "metric value"},
+    {"controller.metrics.object.target", "averageValue", K::real, 0, true, 1e15, "metric value per pod"},
+    {"controller.metrics.external.target", "value", K::real, 0, true, 1e15, "metric value"},
+    {"controller.metrics.external.target", "averageValue", K::real, 0, true, 1e15, "metric value per pod"},
+    {"controller.behavior.scaleUp", "stabilizationWindowSeconds", K::count, 0, false, 3600, "seconds"},
+    {"controller.behavior.scaleUp", "tolerance", K::real, 0, false, 100, "a fraction of the target"},
+    {"controller.behavior.scaleDown", "stabilizationWindowSeconds", K::count, 0, false, 3600, "seconds"},
+    {"controller.behavior.scaleDown", "tolerance", K::real, 0, false, 100, "a fraction of the target"},
+    {"controller.behavior.scaleUp.policies", "value", K::count, 1, false, 1000000, "pods, or percent"},
+    {"controller.behavior.scaleUp.policies", "periodSeconds", K::count, 1, false, 1800, "seconds"},
+    {"controller.behavior.scaleDown.policies", "value", K::count, 1, false, 1000000, "pods, or percent"},
+    {"controller.behavior.scaleDown.policies", "periodSeconds", K::count, 1, false, 1800, "seconds"},
+    // kpa (Knative's names and, where upstream validates them, its bounds)
+    {"controller", "target", K::real, 0.01, false, 1e9, "metric value per pod, utilization applied"},
+    {"controller", "totalValue", K::real, 0, true, 1e9, "metric value a pod can take"},
+    {"controller", "targetUtilization", K::real, 0.01, false, 1, "a fraction of the pod's capacity"},
+    {"controller", "containerConcurrency", K::count, 0, false, 1000, "requests per pod; 0: unlimited"},
+    {"controller", "targetBurstCapacity", K::real, -1, false, 1e9, "requests; 0: none, -1: unlimited"},
+    {"controller", "activatorCapacity", K::real, 1, false, 1e9, "requests per activator"},
+    {"controller", "panicThresholdPercentage", K::real, 110, false, 1e6, "percent of the ready pods' target"},
+    {"controller", "stableWindow", K::real, 6, false, 3600, "seconds"},
+    {"controller", "panicWindowPercentage", K::real, 1, false, 100, "percent of the stable window"},
+    {"controller", "maxScaleUpRate", K::real, 1, true, 1e6, "a factor of the ready pods"},
+    {"controller", "maxScaleDownRate", K::real, 1, true, 1e6, "a divisor of the ready pods"},
+    {"controller", "scaleDownDelay", K::real, 0, false, 3600, "seconds"},
+    {"controller", "activationScale", K::count, 0, false, 10000, "pods; 0: unset"},
+    {"controller", "minScale", K::count, 0, false, 10000, "pods"},
+    {"controller", "maxScale", K::count, 0, false, 10000, "pods; 0: unbounded"},
+    {"controller", "scaleToZeroGracePeriod", K::real, 0, true, 3600, "seconds"},
+    {"controller", "initialScale", K::count, 0, false, 10000, "pods"},
+
+    // AWS EC2 Auto Scaling (AWS's names; ours in camelCase where AWS has none) and the wrappers
+    {"controller", "DefaultInstanceWarmup", K::real, 0, false, kMaxD, "seconds"},
+    {"controller", "EstimatedInstanceWarmup", K::real, 0, false, kMaxD, "seconds"},
+    {"controller", "scaleOutDatapoints", K::count, 1, false, 1000, "datapoints"},
+    {"controller", "scaleInDatapoints", K::count, 1, false, 1000, "datapoints"},
+    {"controller", "scaleOutThreshold", K::real, 0, false, 1e9, "a metric value"},
+    {"controller.TargetTrackingConfiguration", "TargetValue", K::real, 0, true, 1e9, "a metric value"},
+    {"controller.ScalingPolicies", "Threshold", K::real, 0, false, 1e9, "a metric value"},
+    {"controller.ScalingPolicies", "EvaluationPeriods", K::count, 1, false, 1000, "datapoints"},
+    {"controller.ScalingPolicies", "DatapointsToAlarm", K::count, 1, false, 1000, "datapoints"},
+    {"controller.ScalingPolicies", "MinAdjustmentMagnitude", K::count, 1, false, 10000, "instances"},
+    {"controller.ScalingPolicies", "EstimatedInstanceWarmup", K::real, 0, false, kMaxD, "seconds"},
+    {"controller.ScalingPolicies.StepAdjustments", "MetricIntervalLowerBound", K::real, -1e9, false, 1e9,
+     "a metric value relative to Threshold"},
+    {"controller.ScalingPolicies.StepAdjustments", "MetricIntervalUpperBound", K::real, -1e9, false, 1e9,
+     "a metric value relative to Threshold"},
+    {"controller.ScalingPolicies.StepAdjustments", "ScalingAdjustment", K::count, -10000, false, 10000,
+     "instances, percent, or a capacity"},
+    {"controller.actions", "MinSize", K::count, 0, false, 10000, "instances"},
+    {"controller.actions", "MaxSize", K::count, 0, false, 10000, "instances"},
+    {"controller.actions", "DesiredCapacity", K::count, 0, false, 10000, "instances"},
 
     {"expect", "value", K::real, -1e15, false, 1e15, "a metric value"},
 };
@@ -143,8 +210,15 @@ const std::vector<KeyRange>& key_ranges() {
 }
 
 const KeyRange& key_range(const std::string& table, const std::string& key) {
+  // A wrapped controller ([controller.inner] of `scheduled` and `flapping_guard`, at any depth) has the
+  // ranges of a controller of its own.
+  std::string own = table;
+  if (own.rfind("controller", 0) == 0)
+    for (size_t p;
+         (p = own.find(".inner")) != std::string::npos && (p + 6 == own.size() || own[p + 6] == '.');)
+      own.erase(p, 6);
   for (const auto& r : kRanges)
-    if (table == r.table && key == r.key) return r;
+    if (own == r.table && key == r.key) return r;
   throw std::logic_error("scenario key '" + (table.empty() ? key : table + "." + key) +
                          "' has no range in sim/scenario/key_ranges.cpp");
 }

@@ -555,6 +555,8 @@ ServiceSpec read_service(Reader r, const RunSpec& run) {
                       : victim == "oldest" ? VictimPolicy::oldest
                                            : VictimPolicy::least_loaded;
   s.drain_timeout_s = r.number("drain_timeout_s", s.drain_timeout_s);
+  s.activator = r.boolean("activator", s.activator);
+  s.activator_capacity = r.count("activator_capacity", s.activator_capacity);
   Reader st = r.section("startup");
   StartupSpec& p = s.startup;
   p.launch_s = st.distribution("launch_s", p.launch_s);

@@ -328,8 +328,8 @@ TEST_CASE("stepping a simulation in pieces gives the run it gives in one go", "[
 }
 
 namespace {
-// A service scaled from zero: nothing ready at first, one instance ordered at t = 10 (launch 1 s, boot 4 s: ready at
-// 15), requests every ~0.5 s from t = 0, clients that give up after `timeout_s`.
+// A service scaled from zero: nothing ready at first, one instance ordered at t = 10 (launch 1 s, boot 4 s:
+// ready at 15), requests every ~0.5 s from t = 0, clients that give up after `timeout_s`.
 RunResult from_zero(bool activator, double timeout_s) {
   QueuePreset p;
   p.instances = 0;
@@ -349,11 +349,12 @@ RunResult from_zero(bool activator, double timeout_s) {
 }
 }  // namespace
 
-TEST_CASE("scale from zero: requests wait at the activator for the cold start, then succeed", "[sim][activator]") {
+TEST_CASE("scale from zero: requests wait at the activator for the cold start, then succeed",
+          "[sim][activator]") {
   RunResult r = from_zero(true, 30);
-  // Ordered at 10, launched until 11, provisioning 0 s, booting until 15, probe at 15: ready at 15. Every request
-  // that arrived before 15 waited and then completed; the cold start's first request (the first arrival) waited
-  // 15 - its arrival.
+  // Ordered at 10, launched until 11, provisioning 0 s, booting until 15, probe at 15: ready at 15. Every
+  // request that arrived before 15 waited and then completed; the cold start's first request (the first
+  // arrival) waited 15 - its arrival.
   REQUIRE(r.requests.size() > 60);
   double first = r.requests.front().arrival_s;  // rows are in completion order: the earliest arrival
   for (const auto& q : r.requests) first = std::min(first, q.arrival_s);
@@ -379,8 +380,8 @@ TEST_CASE("scale from zero: without an activator requests fail at once", "[sim][
 }
 
 TEST_CASE("scale from zero: clients waiting at the activator give up at their timeout", "[sim][activator]") {
-  // Clients that give up after 3 s: whoever arrived before 12 s gave up at arrival + 3 (the activator drops them at
-  // the next scrape, the failure counts when the client saw it); later arrivals were served at 15.
+  // Clients that give up after 3 s: whoever arrived before 12 s gave up at arrival + 3 (the activator drops
+  // them at the next scrape, the failure counts when the client saw it); later arrivals were served at 15.
   RunResult impatient = from_zero(true, 3);
   for (const auto& q : impatient.requests) {
     if (q.arrival_s < 12 - 1e-9) {
@@ -390,4 +391,55 @@ TEST_CASE("scale from zero: clients waiting at the activator give up at their ti
       CHECK_FALSE(q.failed);
     }
   }
+}
+
+TEST_CASE(
+    "a KPA service scales to zero after its grace period; the next request waits for a cold start, then "
+    "succeeds",
+    "[sim][activator][kpa]") {
+  // Pods on one node; 2 rps of 10 ms requests, none from 100 s to 600 s, then 2 rps again. Knative's
+  // defaults: a 60 s stable window, 30 s scale-to-zero grace. Containers start in 1 + 4 s.
+  QueuePreset p;
+  p.instances = 1;
+  p.duration_s = 900;
+  p.arrival_rps = 2;
+  p.work_mean_s = 0.01;
+  p.client_timeout_s = 60;
+  RunSpec run = single_queue(p);
+  run.record_requests = true;
+  run.services[0].min_instances = 0;
+  run.services[0].max_instances = 5;
+  run.services[0].startup.launch_s = Distribution::constant(1);
+  run.services[0].startup.boot_s = Distribution::constant(4);
+  run.services[0].startup.readiness_period_s = 1;
+  run.monitoring = {1.0, 1.0, 6.0};
+  TrafficComponent quiet;
+  quiet.kind = TrafficComponent::Kind::scheduled;
+  quiet.name = "quiet";
+  quiet.shape = true;
+  quiet.start_s = 100;
+  quiet.duration_s = 500;
+  quiet.ramp_s = 0;
+  quiet.multiplier = 0;
+  run.traffic.components.push_back(quiet);
+  run.controller.kind = "kpa";
+  run.controller.params = std::make_shared<MapParams>(std::map<std::string, MapParams::Value>{
+      {"services", std::vector<std::string>{"svc"}}, {"target", 1.0}});
+  RunResult r = run_simulation(run, {});
+  // Zero ready instances at some record during the quiet spell, and none failed: the first request after it
+  // waited at the activator for the cold start (at least the 5 s startup), then completed.
+  bool zero = false;
+  for (size_t i = 0; i < r.time_s.size(); ++i)
+    if (r.time_s[i] > 200 && r.time_s[i] < 600 && r.services[0].instances_ready[i] == 0) zero = true;
+  CHECK(zero);
+  CHECK(test::metric(r, "requests_failed") == 0);
+  CHECK(test::metric(r, "cold_starts") >= 1);
+  CHECK(find_metric(r.summary, "cold_start_wait_s")->value >= 5.0);
+  double first_after = 1e9, its_latency = 0;
+  for (const auto& q : r.requests)
+    if (q.arrival_s >= 600 && q.arrival_s < first_after) {
+      first_after = q.arrival_s;
+      its_latency = q.latency_s;
+    }
+  CHECK(its_latency >= 5.0);
 }
