@@ -1,6 +1,7 @@
 #pragma once
 // The controller interface: a pure function of what monitoring shows (plus the controller's own memory).
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -9,6 +10,14 @@
 #include "controllers/params.hpp"
 
 namespace autoscale {
+
+// A service-wide metric a controller averages over its own windows from 1-second samples (Knative's
+// autoscaler): the engine then fills ServiceObservation::stable_value and panic_value with those averages.
+struct MetricWindows {
+  std::string metric = "concurrency";  // or "rps"
+  double stable_s = 60;
+  double panic_s = 6;
+};
 
 class Controller {
  public:
@@ -19,6 +28,7 @@ class Controller {
   // Services it may scale to zero: the engine puts an activator in front of them (requests wait for a cold
   // start instead of failing), as Knative does.
   virtual std::vector<std::string> scale_to_zero_services() const { return {}; }
+  virtual std::optional<MetricWindows> metric_windows() const { return std::nullopt; }
   // Some of its settings change from now on (`autoscale decide`'s spec_update, as when a user edits the
   // object): the controller keeps its memory. Controllers that take no updates refuse them.
   virtual void update(Params& changes) {

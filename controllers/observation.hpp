@@ -30,7 +30,8 @@ struct InstanceObservation {
   double concurrency = 0;             // requests in service, mean over the window's scrapes
   double metrics_timestamp_s = 0;     // time of the newest scrape used
   double metrics_window_s = 0;        // span the usage was measured over
-  // Per-pod custom metrics (an HPA's Pods metrics), in base units, by name; an absent name: no sample.
+  // Per-pod custom metrics (an HPA's Pods metrics), in base units, by name; an absent name: no sample. The
+  // simulator reports "requests_per_second" (answered successfully, over the window) and "concurrency".
   std::map<std::string, double> pod_metrics;
 };
 

@@ -65,6 +65,11 @@ class KpaController : public Controller {
   std::vector<std::string> scale_to_zero_services() const override {
     return cfg_.min_scale == 0 ? cfg_.services : std::vector<std::string>{};
   }
+  // The revision-wide metric averaged over the stable and the panic window from 1-second samples, as
+  // Knative's metric collector scrapes every pod each second.
+  std::optional<MetricWindows> metric_windows() const override {
+    return MetricWindows{cfg_.scaling_metric, cfg_.stable_window_s, cfg_.panic_window_s()};
+  }
 
  private:
   struct ServiceState {

@@ -70,6 +70,7 @@ void MonitoringPipeline::observe_instances(long base, long newest, size_t k, Ser
       io.metrics_window_s = last.time_s - first_t;
       io.cpu_usage_cores = (cur.busy_core_s - first->busy_core_s) / io.metrics_window_s;
       io.cpu_throttled_fraction = (cur.throttled_s - first->throttled_s) / io.metrics_window_s;
+      io.pod_metrics["requests_per_second"] = (cur.completed - first->completed) / io.metrics_window_s;
       io.concurrency = count > 0 ? in_service / count : 0;
       io.pod_metrics["concurrency"] = io.concurrency;
     }

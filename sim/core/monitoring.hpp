@@ -23,6 +23,7 @@ struct InstanceSample {
   int in_service = 0;
   double cpu_limit_cores = 0;  // 0: none
   double throttled_s = 0;      // cumulative time its running work exceeded its CPU limit
+  double completed = 0;        // requests it answered successfully, cumulative
 };
 
 struct ServiceSample {

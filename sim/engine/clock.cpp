@@ -10,6 +10,7 @@ namespace {
 int rank_of(EventKind k) {
   switch (k) {
     case EventKind::scrape:
+    case EventKind::sample:
       return 1;
     case EventKind::control:
       return 2;

@@ -3,9 +3,9 @@
 // Engine-free: SimGrid is advanced to the date of the next event by the caller.
 //
 // Order of events at the same date: first everything that changes the system (arrivals and lifecycle phase
-// ends, in the order they were scheduled), then the scrape, then the control tick (which therefore sees a
-// scrape taken at its own date when lag_s = 0), then the record. Periodic events fall at k x interval
-// exactly, so they never drift.
+// ends, in the order they were scheduled), then the scrape and the 1-second sample, then the control tick
+// (which therefore sees a scrape taken at its own date when lag_s = 0), then the record. Periodic events fall
+// at k x interval exactly, so they never drift.
 #include <cstdint>
 #include <limits>
 #include <queue>
@@ -18,6 +18,7 @@ enum class EventKind : uint8_t {
   init_timer,     // an instance's init wall time is over (instance, epoch)
   drain_timeout,  // a draining instance's time is up (instance, epoch)
   scrape,
+  sample,  // 1-second sample of service-wide metrics, for controllers that average their own windows
   control,
   record,
 };

@@ -59,6 +59,10 @@ struct Simulation::Impl {
     }
     clock_.every(run.monitoring.scrape_interval_s, EventKind::scrape, run.duration_s);
     clock_.every(controller_->interval_s(), EventKind::control, run.duration_s);
+    if (auto windows = controller_->metric_windows()) {
+      observer_.average_over(*windows);
+      clock_.every(1.0, EventKind::sample, run.duration_s);
+    }
     clock_.every(run.record_interval_s, EventKind::record, run.duration_s, true);
     next_arrival_ = arrivals_.next(run.duration_s);
   }
@@ -102,6 +106,9 @@ struct Simulation::Impl {
       case EventKind::scrape:
         requests_.expire_waiting(now_);
         observer_.scrape(now_);
+        break;
+      case EventKind::sample:
+        observer_.take_sample(now_);
         break;
       case EventKind::control:
         control(now_);

@@ -21,7 +21,8 @@ Observer::Observer(const RunSpec& run, const Fleet& fleet, RequestPath& requests
       cluster_(cluster),
       result_(result),
       monitoring_(run.monitoring, database_flags(run)),
-      services_(run.services.size()) {
+      services_(run.services.size()),
+      samples_(run.services.size()) {
   result_.name = run.name;
   result_.config_toml = run.config_toml;
   result_.record_interval_s = run.record_interval_s;
@@ -130,10 +131,44 @@ void Observer::scrape(double t) {
       is.in_service = requests_.busy(id);
       is.cpu_limit_cores = pods ? run_.services[s].cpu_limit : 0;
       is.throttled_s = requests_.throttled_s(id, t);
+      is.completed = requests_.completed(id);
       o.instances.push_back(std::move(is));
     }
   }
   monitoring_.add(std::move(sc));
+}
+
+void Observer::take_sample(double t) {
+  if (!windows_) return;
+  for (size_t s = 0; s < services_.size(); ++s) {
+    int si = static_cast<int>(s);
+    const ServiceCounters& c = requests_.counters(si);
+    double concurrency = c.activator_queued;
+    for (int id : fleet_.routable(si)) concurrency += requests_.busy(id) + requests_.queued(id);
+    auto& q = samples_[s];
+    q.push_back({t, concurrency, c.arrivals});
+    while (q.size() > 1 && q.front().time_s <= t - windows_->stable_s - 1) q.pop_front();
+  }
+}
+
+// The mean over the window (t - window_s, t] of the 1-second samples: concurrency, or requests per second.
+double Observer::window_average(size_t s, double t, double window_s) const {
+  const auto& q = samples_[s];
+  double sum = 0, n = 0, arrivals_before = NAN;
+  for (size_t i = 0; i < q.size(); ++i) {
+    if (q[i].time_s <= t - window_s) {
+      arrivals_before = q[i].arrivals;
+      continue;
+    }
+    sum += q[i].concurrency;
+    n += 1;
+  }
+  if (n == 0) return NAN;
+  if (windows_->metric == "rps") {
+    double first = std::isnan(arrivals_before) ? 0 : arrivals_before;
+    return (q.back().arrivals - first) / std::min(window_s, q.back().time_s - (t - window_s));
+  }
+  return sum / n;
 }
 
 Observation Observer::observe(double t) const {
@@ -153,6 +188,11 @@ Observation Observer::observe(double t) const {
   }
   obs.node_pools = cluster_.observe(pending_by_pool);
   monitoring_.observe(t, obs);
+  if (windows_)
+    for (size_t s = 0; s < obs.services.size(); ++s) {
+      obs.services[s].stable_value = window_average(s, t, windows_->stable_s);
+      obs.services[s].panic_value = window_average(s, t, windows_->panic_s);
+    }
   return obs;
 }
 

@@ -3,8 +3,11 @@
 // (time series, event table) and the totals the summary is computed from. It reads the fleet, the request
 // path and the cluster (it only takes the latency samples and interval counters it has read), and owns the
 // per-service accounting of CPU while ready. Engine-free.
+#include <deque>
+#include <optional>
 #include <vector>
 
+#include "controllers/controller.hpp"
 #include "controllers/observation.hpp"
 #include "sim/cluster/cluster.hpp"
 #include "sim/core/metrics.hpp"
@@ -26,6 +29,10 @@ class Observer {
   }
 
   void scrape(double t);
+  // Service-wide metrics averaged over a controller's own windows from 1-second samples (take_sample every
+  // second); observe() then fills stable_value / panic_value.
+  void average_over(const MetricWindows& windows) { windows_ = windows; }
+  void take_sample(double t);
   // What the controller is shown at t: the truth where a controller knows it (its own desired counts,
   // min/max, node pools), the monitoring pipeline's late aggregates for everything measured.
   Observation observe(double t) const;
@@ -57,6 +64,14 @@ class Observer {
   MonitoringPipeline monitoring_;
   std::vector<ServiceState> services_;
   std::vector<double> ready_usage_start_;  // per instance: its usage when it last turned ready
+  struct Sample {
+    double time_s;
+    double concurrency;  // requests in service or queued on ready instances, and waiting at the activator
+    double arrivals;     // cumulative
+  };
+  std::optional<MetricWindows> windows_;
+  std::vector<std::deque<Sample>> samples_;  // per service, the newest last
+  double window_average(size_t s, double t, double window_s) const;
   double instance_seconds_closed_ = 0;
 };
 

@@ -59,6 +59,10 @@ int RequestPath::queued(int id) const {
              : 0;
 }
 
+double RequestPath::completed(int id) const {
+  return static_cast<size_t>(id) < slots_.size() ? slots_[static_cast<size_t>(id)].completed : 0;
+}
+
 double RequestPath::throttled_s(int id, double t) const {
   if (static_cast<size_t>(id) >= slots_.size()) return 0;
   const Slot& sl = slots_[static_cast<size_t>(id)];
@@ -333,6 +337,7 @@ void RequestPath::finish_request(uint32_t r, double t) {
   const double give_up = q.root_arrival + run_.traffic.client_timeout_s;
   bool timed_out = t > give_up;
   bool failed = q.failed || timed_out;
+  if (!failed && q.instance >= 0) slot(q.instance).completed += 1;
   if (failed) {
     // Monitoring counts a failure when the system notices it; the recorded series, when the client saw it.
     sv.failures += 1;

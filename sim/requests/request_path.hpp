@@ -67,6 +67,7 @@ class RequestPath {
 
   int outstanding(int id) const;  // requests holding a worker or queued
   int busy(int id) const;
+  double completed(int id) const;  // requests it answered successfully so far
   // Time so far with more requests running CPU work than the instance's CPU limit (CFS throttling).
   double throttled_s(int id, double t) const;
   int queued(int id) const;
@@ -106,6 +107,7 @@ class RequestPath {
     int execs = 0;                  // of those, running CPU work
     double throttled_s = 0;         // time with more running work than its CPU limit (pods with a limit)
     double execs_since = 0;
+    double completed = 0;  // requests it answered successfully, cumulative (its pods' rps)
   };
   void change_execs(int id, int delta, double t);
   Slot& slot(int id);

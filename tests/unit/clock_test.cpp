@@ -24,6 +24,8 @@ std::string name(EventKind k) {
       return "drain_timeout";
     case EventKind::scrape:
       return "scrape";
+    case EventKind::sample:
+      return "sample";
     case EventKind::control:
       return "control";
     case EventKind::record:
@@ -38,12 +40,13 @@ std::vector<double> times(const std::vector<Event>& v) {
 }
 }  // namespace
 
-TEST_CASE("clock: same date orders system events, then scrape, control, record", "[clock]") {
+TEST_CASE("clock: same date orders system events, then scrape and sample, control, record", "[clock]") {
   Clock c;
-  // Scheduled in the worst order: the periodic ticks first (record, control, scrape), the system events last,
-  // and a system event of an earlier date after them all.
+  // Scheduled in the worst order: the periodic ticks first (record, control, sample, scrape), the system
+  // events last, and a system event of an earlier date after them all.
   c.every(10, EventKind::record, 10);
   c.every(10, EventKind::control, 10);
+  c.every(10, EventKind::sample, 10);
   c.every(10, EventKind::scrape, 10);
   c.schedule(10, EventKind::drain_timeout, 3, 1);
   c.schedule(10, EventKind::phase_end, 7, 2);
@@ -51,13 +54,13 @@ TEST_CASE("clock: same date orders system events, then scrape, control, record",
   c.schedule(4, EventKind::phase_end, 9, 4);
   std::vector<Event> ev = drain(c);
   // Expected: t = 4 first; then at t = 10 the three system events in scheduling order (instances 3, 7, 5),
-  // then scrape < control < record.
+  // then the sample and the scrape (same rank: in scheduling order), control, record.
   std::vector<std::string> got;
   for (const Event& e : ev) got.push_back(name(e.kind) + " " + std::to_string(e.instance));
   std::vector<std::string> expected = {"phase_end 9", "drain_timeout 3", "phase_end 7", "init_timer 5",
-                                       "scrape -1",   "control -1",      "record -1"};
+                                       "sample -1",   "scrape -1",       "control -1",  "record -1"};
   CHECK(got == expected);
-  CHECK(times(ev) == std::vector<double>{4, 10, 10, 10, 10, 10, 10});
+  CHECK(times(ev) == std::vector<double>{4, 10, 10, 10, 10, 10, 10, 10});
   // Epochs travel with their events.
   CHECK(ev[1].epoch == 1);
   CHECK(ev[2].epoch == 2);
