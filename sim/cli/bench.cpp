@@ -4,14 +4,17 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "controllers/registry.hpp"
 #include "sim/cli/runner.hpp"
 #include "sim/core/presets.hpp"
 #include "sim/engine/simulation.hpp"
+#include "sim/scenario/scenario_loader.hpp"
 
 namespace autoscale {
 
@@ -95,6 +98,111 @@ Pair measure_pair(int instances, double arrival_rps, double duration_s, int roun
 
 }  // namespace
 
+namespace {
+
+// A typical section of each controller kind, as a user would write it.
+struct KindConfig {
+  const char* kind;
+  const char* toml;
+};
+const KindConfig kDecideConfigs[] = {
+    {"static", "kind = \"static\"\ninstances = 100\n"},
+    {"aws_simple",
+     "kind = \"aws_simple\"\nmetric = \"cpu_utilization\"\nscale_out_above = 0.7\nscale_in_below = 0.3\n"},
+    {"aws_target_tracking",
+     "kind = \"aws_target_tracking\"\n[TargetTrackingConfiguration]\nTargetValue = 60.0\n"
+     "PredefinedMetricSpecification = { PredefinedMetricType = \"ASGAverageCPUUtilization\" }\n"},
+    {"aws_step",
+     "kind = \"aws_step\"\n[[ScalingPolicies]]\nPolicyName = \"high\"\nMetricName = \"CPUUtilization\"\n"
+     "ComparisonOperator = \"GreaterThanOrEqualToThreshold\"\nThreshold = 60.0\nEvaluationPeriods = 1\n"
+     "AdjustmentType = \"ChangeInCapacity\"\nStepAdjustments = [{ MetricIntervalLowerBound = 0.0, "
+     "ScalingAdjustment = 2 }]\n"},
+    {"hpa",
+     "kind = \"hpa\"\nmaxReplicas = 200\n[[metrics]]\ntype = \"Resource\"\n[metrics.resource]\nname = "
+     "\"cpu\"\n"
+     "[metrics.resource.target]\ntype = \"Utilization\"\naverageUtilization = 60\n"},
+    {"kpa", "kind = \"kpa\"\ncontainerConcurrency = 10\n"},
+    {"keda",
+     "kind = \"keda\"\nmaxReplicaCount = 200\n[[triggers]]\ntype = \"cpu\"\n[triggers.metadata]\ntype = "
+     "\"Utilization\"\nvalue = \"60\"\n"},
+    {"scheduled",
+     "kind = \"scheduled\"\n[inner]\nkind = \"aws_simple\"\nmetric = \"cpu_utilization\"\nscale_out_above = "
+     "0.7\nscale_in_below = 0.3\n[[actions]]\nRecurrence = \"0 9 * * *\"\nMinSize = 10\n"},
+};
+
+// One service of 100 ready pods at 50 % of their 1-core request, with every service-level metric a controller
+// reads, at time t.
+Observation hundred_pods(double t) {
+  Observation obs;
+  obs.time_s = t;
+  ServiceObservation s;
+  s.name = "web";
+  s.min_instances = 0;
+  s.max_instances = 1000;
+  s.desired = 100;
+  s.in_service = 100;
+  s.metrics_valid = true;
+  s.cpu_utilization = 0.5;
+  s.arrival_rps = s.completed_rps = 1000;
+  s.concurrency = 5;
+  s.stable_value = s.panic_value = 500;
+  for (int i = 0; i < 100; ++i) {
+    InstanceObservation io;
+    io.id = i;
+    io.name = "web-" + std::to_string(i);
+    io.state = "in_service";
+    io.ready = true;
+    io.ready_time_s = 0;
+    io.has_metrics = true;
+    io.cpu_usage_cores = 0.5;
+    io.cpu_request_cores = 1;
+    io.concurrency = 5;
+    io.metrics_timestamp_s = t;
+    io.metrics_window_s = 60;
+    io.pod_metrics = {{"concurrency", 5}, {"requests_per_second", 10}};
+    s.instances.push_back(std::move(io));
+  }
+  for (const std::string& name : observation_metric_names()) {
+    double v = 0;
+    observation_metric(s, name, v);
+    s.named_metrics[name] = v;
+  }
+  obs.services.push_back(std::move(s));
+  return obs;
+}
+
+// Microseconds per decide() of each registered kind on 100 pods, over a run of its own ticks.
+nlohmann::json measure_decide(bool quiet) {
+  nlohmann::json out = nlohmann::json::object();
+  const auto kinds = controller_kinds();
+  for (const KindConfig& k : kDecideConfigs) {
+    if (std::find(kinds.begin(), kinds.end(), k.kind) == kinds.end()) continue;
+    auto params = parse_controller_toml(k.toml, std::string("bench ") + k.kind);
+    params->string("kind", std::nullopt);
+    std::unique_ptr<Controller> c = make_controller(k.kind, *params, ControllerContext{{"web"}});
+    params->finish();
+    constexpr int kCalls = 20000;
+    std::vector<Observation> obs;
+    for (int i = 0; i < 16; ++i) obs.push_back(hundred_pods(0));
+    const double dt = c->interval_s();
+    auto t0 = std::chrono::steady_clock::now();
+    for (int i = 0; i < kCalls; ++i) {
+      Observation& o = obs[static_cast<size_t>(i) % obs.size()];
+      o.time_s = dt * (i + 1);
+      for (auto& p : o.services[0].instances) p.metrics_timestamp_s = o.time_s;
+      Decision d = c->decide(o);
+      if (!d.services.empty()) o.services[0].desired = d.services[0].desired;
+    }
+    double us =
+        std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count() / kCalls;
+    out[k.kind] = us;
+    if (!quiet) std::fprintf(stderr, "bench engine: decide() of %s: %.2f us\n", k.kind, us);
+  }
+  return out;
+}
+
+}  // namespace
+
 int cmd_bench_engine(bool json, double duration_s, int rounds, bool quiet,
                      const std::vector<int>& instances) {
   // The standard queue: 20 nodes, 200 rps.
@@ -118,8 +226,11 @@ int cmd_bench_engine(bool json, double duration_s, int rounds, bool quiet,
          {"baseline_wall_s", p.raw.wall_s},
          {"exact_requests", p.exact.requests}});
   }
+  // The cost of deciding, per controller kind (a year of 15 s syncs is 2.1 M calls).
+  nlohmann::json decide_us = measure_decide(quiet);
   if (json) {
-    nlohmann::json j = {{"exact_req_per_s", exact_rate},
+    nlohmann::json j = {{"decide_us", decide_us},
+                        {"exact_req_per_s", exact_rate},
                         {"baseline_req_per_s", raw_rate},
                         {"ratio_baseline_over_exact", raw_rate / exact_rate},
                         {"rounds", rounds},
@@ -137,6 +248,9 @@ int cmd_bench_engine(bool json, double duration_s, int rounds, bool quiet,
                 exact.p95_s);
     std::printf("%-28s %12.0f %10.2f %10.4f\n", "raw SimGrid baseline", raw_rate, raw.wall_s, raw.p95_s);
     std::printf("baseline / exact = %.3f\n", raw_rate / exact_rate);
+    std::printf("\ndecide() on an observation of 100 pods:\n");
+    for (auto it = decide_us.begin(); it != decide_us.end(); ++it)
+      std::printf("  %-22s %8.2f us\n", it.key().c_str(), it.value().get<double>());
     if (!fleet.empty()) {
       std::printf("\n600 000 requests, 10 rps per instance (nodes as hosts of their own):\n");
       std::printf("%10s %14s %14s %10s %10s %8s\n", "instances", "exact req/s", "raw req/s", "exact s",

@@ -753,8 +753,12 @@ std::shared_ptr<Params> load_controller_toml(const std::string& path) {
   if (!in) throw InputError(path, 0, "", "cannot open controller file (expected a readable TOML file)");
   std::stringstream buf;
   buf << in.rdbuf();
-  auto doc = std::make_shared<toml::table>(parse_text(buf.str(), path));
-  auto r = std::make_shared<Reader>(*doc, path, "", "controller");
+  return parse_controller_toml(buf.str(), path);
+}
+
+std::shared_ptr<Params> parse_controller_toml(const std::string& text, const std::string& origin) {
+  auto doc = std::make_shared<toml::table>(parse_text(text, origin));
+  auto r = std::make_shared<Reader>(*doc, origin, "", "controller");
   r->keep_alive(doc);
   return r;
 }

@@ -27,6 +27,8 @@ Scenario load_scenario(const std::string& path, const LoadOptions& opts);
 // controller's own keys at the top level, read with the same checks and file:line errors as the [controller]
 // of a scenario.
 std::shared_ptr<Params> load_controller_toml(const std::string& path);
+// The same from text; `origin` names it in errors.
+std::shared_ptr<Params> parse_controller_toml(const std::string& text, const std::string& origin);
 std::string tomlplusplus_version();
 
 }  // namespace autoscale
