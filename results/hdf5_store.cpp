@@ -17,7 +17,7 @@ namespace autoscale {
 
 namespace {
 
-constexpr int kSchemaVersion = 2;
+constexpr int kSchemaVersion = 3;
 
 // Where an HDF5 call acted, for messages: the file, and the object (or attribute) inside it.
 struct Where {
@@ -227,6 +227,7 @@ struct DecisionRec {
   const char* metric;
   double metric_value;
   const char* rule;
+  const char* details;
 };
 struct RequestRec {
   double arrival_s;
@@ -291,12 +292,14 @@ void write_run(const Node& runs, const RunResult& r) {
         .field("desired", HOFFSET(DecisionRec, desired), H5T_NATIVE_INT32, H5T_STD_I32LE)
         .field("metric", HOFFSET(DecisionRec, metric), str, str)
         .field("metric_value", HOFFSET(DecisionRec, metric_value), H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE)
-        .field("rule", HOFFSET(DecisionRec, rule), str, str);
+        .field("rule", HOFFSET(DecisionRec, rule), str, str)
+        .field("details", HOFFSET(DecisionRec, details), str, str);
     std::vector<DecisionRec> rows(r.decisions.size());
     std::vector<double> wall(r.decisions.size());
     for (size_t i = 0; i < rows.size(); ++i) {
       const DecisionRow& d = r.decisions[i];
-      rows[i] = {d.time_s, d.service, d.current, d.desired, d.metric.c_str(), d.metric_value, d.rule.c_str()};
+      rows[i] = {d.time_s,         d.service,      d.current,      d.desired,
+                 d.metric.c_str(), d.metric_value, d.rule.c_str(), d.details.c_str()};
       wall[i] = d.wall_time_s;
     }
     t.write(rows);

@@ -39,6 +39,8 @@ struct DecisionRow {
   std::string metric;
   double metric_value;
   std::string rule;
+  std::string
+      details;  // the controller's diagnostics, "name=value" separated by "; " (e.g. raw_recommendation=6)
   double wall_time_s;  // time the controller took to decide (kept apart from the deterministic data)
 };
 

@@ -7,6 +7,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <map>
+#include <sstream>
 
 #include "controllers/registry.hpp"
 #include "sim/backend/simgrid_backend.hpp"
@@ -72,6 +74,21 @@ struct Simulation::Impl {
     if (is_ready(to) && !is_ready(from)) requests_.on_ready(fleet_.instance(id).service, t);
   }
 
+  // A decision's diagnostics as one string for the decisions table: "name=value; ...", in name order.
+  static std::string details(const ServiceDecision& sd) {
+    std::map<std::string, std::string> all;
+    for (const auto& [k, v] : sd.diagnostics) {
+      std::ostringstream o;
+      o << v;
+      all[k] = o.str();
+    }
+    for (const auto& [k, v] : sd.diagnostic_flags) all[k] = v ? "true" : "false";
+    for (const auto& [k, v] : sd.diagnostic_strings) all[k] = v;
+    std::string out;
+    for (const auto& [k, v] : all) out += (out.empty() ? "" : "; ") + k + "=" + v;
+    return out;
+  }
+
   // The controller decides on what it is shown; the actuator clamps its orders and carries them out.
   void control(double t) {
     Observation obs = observer_.observe(t);
@@ -87,7 +104,7 @@ struct Simulation::Impl {
       int want = std::clamp(sd.desired, spec.min_instances, spec.max_instances);
       std::string rule = sd.rule;
       if (want != sd.desired) rule += want > sd.desired ? ",min_instances" : ",max_instances";
-      result_.decisions.push_back({t, s, current, want, sd.metric, sd.metric_value, rule, wall});
+      result_.decisions.push_back({t, s, current, want, sd.metric, sd.metric_value, rule, details(sd), wall});
       if (want != current) {
         observer_.on_desired(s, want);
         fleet_.set_desired(s, want, t);

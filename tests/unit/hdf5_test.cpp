@@ -52,8 +52,9 @@ RunResult sample_run() {
       web.instances_draining = {1, 1};
   r.services = {web};
   r.events = {{30.0, 0, 0, long_string("state_")}};
-  r.decisions = {{60.0, 0, 1, 2, long_string("metric_"), 0.75, long_string("rule_"), 1e-6},
-                 {120.0, 0, 2, 2, "cpu_utilization", 0.5, "within_bounds", 1e-6}};
+  r.decisions = {
+      {60.0, 0, 1, 2, long_string("metric_"), 0.75, long_string("rule_"), long_string("details_"), 1e-6},
+      {120.0, 0, 2, 2, "cpu_utilization", 0.5, "within_bounds", "", 1e-6}};
   r.summary = {{"requests_total", 180, true},
                {"latency_p95_s", 0.25, false},
                {"latency_p95_during_scaling_s", std::numeric_limits<double>::quiet_NaN(), false}};
@@ -139,6 +140,8 @@ TEST_CASE("decision and event strings of 200 characters are stored whole", "[hdf
   CHECK(rules[0].size() == 200);
   CHECK(metrics[1] == "cpu_utilization");
   CHECK(rules[1] == "within_bounds");
+  std::vector<std::string> details = read_strings(out, "/runs/reactive/decisions", "details");
+  CHECK(details == std::vector<std::string>{r.decisions[0].details, ""});
   CHECK(read_strings(out, "/runs/reactive/events", "transition") ==
         std::vector<std::string>{r.events[0].transition});
   // Nothing but the result file is left behind (no temporary file).
