@@ -21,6 +21,7 @@ const Entry kRegistry[] = {
     {"flapping_guard", &make_flapping_guard_controller},
     {"hpa", &make_hpa_controller},
     {"kpa", &make_kpa_controller},
+    {"keda", &make_keda_controller},
 };
 }  // namespace
 

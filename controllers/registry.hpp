@@ -31,6 +31,7 @@ std::unique_ptr<Controller> make_scheduled_controller(Params&, const ControllerC
 std::unique_ptr<Controller> make_flapping_guard_controller(Params&, const ControllerContext&);
 std::unique_ptr<Controller> make_hpa_controller(Params&, const ControllerContext&);
 std::unique_ptr<Controller> make_kpa_controller(Params&, const ControllerContext&);
+std::unique_ptr<Controller> make_keda_controller(Params&, const ControllerContext&);
 
 // Helper shared by factories: the `services` key, checked against the scenario's services (default: all).
 std::vector<std::string> controlled_services(Params& params, const ControllerContext& ctx);

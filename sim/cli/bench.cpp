@@ -123,7 +123,8 @@ const KindConfig kDecideConfigs[] = {
      "[metrics.resource.target]\ntype = \"Utilization\"\naverageUtilization = 60\n"},
     {"kpa", "kind = \"kpa\"\ncontainerConcurrency = 10\n"},
     {"keda",
-     "kind = \"keda\"\nmaxReplicaCount = 200\n[[triggers]]\ntype = \"cpu\"\n[triggers.metadata]\ntype = "
+     "kind = \"keda\"\nminReplicaCount = 1\nmaxReplicaCount = 200\n[[triggers]]\ntype = "
+     "\"cpu\"\n[triggers.metadata]\ntype = "
      "\"Utilization\"\nvalue = \"60\"\n"},
     {"scheduled",
      "kind = \"scheduled\"\n[inner]\nkind = \"aws_simple\"\nmetric = \"cpu_utilization\"\nscale_out_above = "

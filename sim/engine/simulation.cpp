@@ -53,12 +53,12 @@ struct Simulation::Impl {
       int s = run.service_index(name);
       if (s >= 0) requests_.enable_activator(s);
     }
-    observer_.scrape(0);
     for (size_t s = 0; s < run.services.size(); ++s) {
       int n = run.services[s].initial_instances;
       observer_.on_desired(static_cast<int>(s), n);
       fleet_.set_desired(static_cast<int>(s), n, 0, true);
     }
+    observer_.scrape(0);  // of the fleet as it is at time 0: the initial instances are in service
     clock_.every(run.monitoring.scrape_interval_s, EventKind::scrape, run.duration_s);
     clock_.every(controller_->interval_s(), EventKind::control, run.duration_s);
     if (auto windows = controller_->metric_windows()) {

@@ -125,11 +125,12 @@ if timeout 20 "$AS" import "$M/hpa_v1.yaml" --out "$T/written.toml" >"$T/out.tom
    [ ! -s "$T/out.toml" ] && cmp -s "$T/stdout.toml" "$T/written.toml"; then ok "--out writes the section"; else bad "--out"; fi
 
 # Round trip: the imported section replaces a shipped scenario's [controller] section and the scenario validates.
+# Optional: text of the section to replace ($4) by other text ($5) first.
 round_trip() {
-  local name=$1 file=$2 extra=$3 slug
+  local name=$1 file=$2 extra=$3 from=${4:-} to=${5:-} slug
   slug=$(basename "$file" .yaml)
   timeout 20 "$AS" import "$file" >"$T/section.toml" 2>/dev/null || { bad "round trip $name: import failed"; return; }
-  /usr/bin/python3 - "$SRC/scenarios/quickstart.toml" "$T/section.toml" "$extra" "$T/rt_$slug.toml" <<'PY'
+  /usr/bin/python3 - "$SRC/scenarios/quickstart.toml" "$T/section.toml" "$extra" "$T/rt_$slug.toml" "$from" "$to" <<'PY'
 import re, sys
 base, section, extra, out = open(sys.argv[1]).read(), open(sys.argv[2]).read(), sys.argv[3], sys.argv[4]
 base = base.replace('path = "../traces/', 'path = "' + sys.argv[1].rsplit("/", 2)[0] + '/traces/')
@@ -137,6 +138,9 @@ start = base.index("\n[controller]\n")
 end = re.compile(r"^\[", re.M).search(base, start + len("\n[controller]\n")).start()
 if extra:
     section = section.replace("\n[controller]\n", "\n[controller]\n" + extra + "\n", 1)
+if sys.argv[5]:
+    assert sys.argv[5] in section, sys.argv[5]
+    section = section.replace(sys.argv[5], sys.argv[6])
 open(out, "w").write(base[:start + 1] + section + "\n" + base[end:])
 PY
   if timeout 60 "$AS" validate "$T/rt_$slug.toml" >"$T/out" 2>&1; then ok "round trip $name: validate accepts it"
@@ -146,5 +150,18 @@ round_trip "HPA (services as the comment suggests)" "$M/hpa_example.yaml" 'servi
 round_trip "HPA v2beta2" "$M/hpa_v2beta2.yaml" ""
 round_trip "HPA v1" "$M/hpa_v1.yaml" ""
 round_trip "Knative Service" "$M/knative_service.yaml" ""
+# KEDA: cron in a fixed zone, cpu, fallback and the HPA's behavior. No time zone database: a zone with daylight
+# saving time is refused, naming it. A ScaledObject with only cpu triggers needs minReplicaCount >= 1, as KEDA's
+# admission webhook requires.
+round_trip "KEDA ScaledObject (its cron zone as UTC+01:00)" "$M/keda_cron_cpu.yaml" "" '"Europe/Paris"' '"UTC+01:00"'
+sed 's|"UTC+01:00"|"Europe/Paris"|' "$T/rt_keda_cron_cpu.toml" >"$T/rt_keda_paris.toml"
+timeout 60 "$AS" validate "$T/rt_keda_paris.toml" >/dev/null 2>"$T/err"
+stderr_has "KEDA: a cron zone with daylight saving time is bad input naming the key" \
+  "rt_keda_paris.toml:[0-9]+: 'controller\.triggers\.0\.metadata\.timezone': .*daylight saving.*Europe/Paris"
+round_trip "KEDA ScaledObject, cpu alone at minReplicaCount 1" "$M/multi_doc.yaml" "minReplicaCount = 1"
+sed '/^minReplicaCount = 1$/d' "$T/rt_multi_doc.toml" >"$T/rt_keda_cpu_zero.toml"
+timeout 60 "$AS" validate "$T/rt_keda_cpu_zero.toml" >/dev/null 2>"$T/err"
+stderr_has "KEDA: only cpu triggers at minReplicaCount 0 is bad input, as KEDA's webhook refuses it" \
+  "'controller\.minReplicaCount': .*only cpu triggers"
 
 exit $fail
