@@ -332,17 +332,24 @@ std::optional<Json> hpa_metric(const Source& src, const YAML::Node& n, const std
   const std::string& key = member.at(t);
   auto body = m.take(key);
   if (!body) m.require(key, "the metric source of type " + t);
-  if (t == "ContainerResource") {
-    src.warn(m.line("type"), m.field("type"),
-             "ContainerResource metrics are not supported by kind \"hpa\": this metric is left out");
-    return std::nullopt;
-  }
   Mapping b(src, *body, m.field(key), m.line(key));
   Json source = Json::object();
-  if (t == "Resource") {
+  if (t == "Resource" || t == "ContainerResource") {
     auto name = b.take("name");
     if (!name) b.require("name", "the resource's name (cpu, memory)");
     source["name"] = read_string(src, *name, b.field("name"));
+    // The simulator measures CPU only: a memory (or other) resource metric has nothing to read.
+    if (source["name"] != "cpu") {
+      src.warn(b.line("name"), b.field("name"),
+               "only cpu is simulated; a " + source["name"].get<std::string>() +
+                   " resource metric is not supported by kind \"hpa\": this metric is left out");
+      return std::nullopt;
+    }
+    if (t == "ContainerResource") {
+      auto container = b.take("container");
+      if (!container) b.require("container", "the container's name");
+      source["container"] = read_string(src, *container, b.field("container"));
+    }
   }
   if (t == "Object") {
     auto ref = b.take("describedObject");
@@ -358,7 +365,7 @@ std::optional<Json> hpa_metric(const Source& src, const YAML::Node& n, const std
     r.finish(kHpa);
     source["describedObject"] = described;
   }
-  if (t != "Resource") {
+  if (t != "Resource" && t != "ContainerResource") {
     auto id = b.take("metric");
     if (!id) b.require("metric", "the metric's name (and selector)");
     source["metric"] = metric_identifier(src, *id, b.field("metric"), b.line("metric"));

@@ -106,11 +106,11 @@ grep -q Deployment "$T/err" && bad "the Deployment is mentioned: $(cat "$T/err")
 
 converts "unsupported fields are left out" "$M/unsupported.yaml" "{
   'kind': 'hpa', 'maxReplicas': 8,
-  'metrics': [{'type': 'Resource', 'resource': {'name': 'memory',
-               'target': {'type': 'AverageValue', 'averageValue': '500Mi'}}}],
+  'metrics': [{'type': 'ContainerResource', 'containerResource': {'name': 'cpu', 'container': 'app',
+               'target': {'type': 'Utilization', 'averageUtilization': 60}}}],
   'behavior': {'scaleDown': {}}}"
 stderr_has "unsupported fields: each warned about with its name and line" \
-  "^warning: .*unsupported.yaml:13: 'spec\.metrics\[0\]\.type': ContainerResource metrics are not supported" \
+  "^warning: .*unsupported.yaml:22: 'spec\.metrics\[1\]\.resource\.name': only cpu is simulated" \
   "^warning: .*unsupported.yaml:28: 'spec\.behavior\.scaleDown\.stabilisationWindowSeconds': not supported.*did you mean 'stabilizationWindowSeconds'"
 
 rejects "YAML syntax error: exit 2 naming the line" "$M/malformed_syntax.yaml" "^error: .*malformed_syntax.yaml:9: YAML syntax error"
@@ -150,6 +150,7 @@ round_trip "HPA (services as the comment suggests)" "$M/hpa_example.yaml" 'servi
 round_trip "HPA v2beta2" "$M/hpa_v2beta2.yaml" ""
 round_trip "HPA v1" "$M/hpa_v1.yaml" ""
 round_trip "Knative Service" "$M/knative_service.yaml" ""
+round_trip "HPA with a ContainerResource cpu metric (the memory one left out)" "$M/unsupported.yaml" ""
 # KEDA: cron in a fixed zone, cpu, fallback and the HPA's behavior. No time zone database: a zone with daylight
 # saving time is refused, naming it. A ScaledObject with only cpu triggers needs minReplicaCount >= 1, as KEDA's
 # admission webhook requires.
