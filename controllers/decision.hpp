@@ -1,6 +1,7 @@
 #pragma once
 // What a controller answers: desired instance counts, with the reason, as data.
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,9 @@ struct ServiceDecision {
   std::map<std::string, double> diagnostics = {};
   std::map<std::string, bool> diagnostic_flags = {};
   std::map<std::string, std::string> diagnostic_strings = {};
+  // Knative: put the activator in the request path (true: requests go through it, which sends each to a pod
+  // with a free slot and buffers the rest) or take it out (false); unset: as it is.
+  std::optional<bool> activator_in_path = std::nullopt;
 };
 
 // A node autoscaler's order for a fixed node pool: this many nodes (new ones join at once; removed ones are

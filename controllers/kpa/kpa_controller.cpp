@@ -160,6 +160,7 @@ ServiceDecision KpaController::decide_service(const Observation& obs, const Serv
     if (rr.apply) out.desired = rr.want;
     if (!rr.rule.empty()) out.rule = rr.rule;
     out.diagnostic_flags["activator_in_path"] = st.reconciler->activator_in_path();
+    out.activator_in_path = st.reconciler->activator_in_path();
   }
   out.diagnostics["excess_burst_capacity"] = sr.excess_burst_capacity;
   out.diagnostic_flags["scale_valid"] = sr.scale_valid;

@@ -109,6 +109,7 @@ struct Simulation::Impl {
         observer_.on_desired(s, want);
         fleet_.set_desired(s, want, t);
       }
+      if (sd.activator_in_path) requests_.set_activator_in_path(s, *sd.activator_in_path, t);
     }
     for (const auto& nd : d.node_pools)
       for (size_t p = 0; p < run_.node_pools.size(); ++p)

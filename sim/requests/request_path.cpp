@@ -25,6 +25,7 @@ RequestPath::RequestPath(const RunSpec& run, const ServiceGraph& graph, Fleet& f
       rr_next_(run.services.size(), 0),
       services_(run.services.size()),
       activator_on_(run.services.size(), false),
+      in_path_(run.services.size(), false),
       activator_(run.services.size()),
       cold_start_since_(run.services.size(), -1.0) {
   for (size_t s = 0; s < run.services.size(); ++s) {
@@ -155,9 +156,53 @@ int RequestPath::route(int s) {
   return best;
 }
 
+int RequestPath::free_worker(int s) const {
+  const int workers = run_.services[static_cast<size_t>(s)].workers;
+  int best = -1;
+  for (int id : fleet_.routable(s))
+    if (busy(id) < workers && (best < 0 || outstanding(id) < outstanding(best))) best = id;
+  return best;
+}
+
+void RequestPath::set_activator_in_path(int s, bool in_path, double t) {
+  if (in_path_[static_cast<size_t>(s)] == in_path) return;
+  in_path_[static_cast<size_t>(s)] = in_path;
+  if (!in_path) on_ready(s, t);  // what it buffered goes to the pods as usual
+}
+
+// The activator in the path hands buffered requests to free workers, oldest first.
+void RequestPath::drain_activator(int s, double t) {
+  auto& waiting = activator_[static_cast<size_t>(s)];
+  while (!waiting.empty()) {
+    int id = free_worker(s);
+    if (id < 0) return;
+    uint32_t r = waiting.front();
+    waiting.pop_front();
+    services_[static_cast<size_t>(s)].activator_queued -= 1;
+    if (t - requests_[r].root_arrival > run_.traffic.client_timeout_s) {  // its client gave up meanwhile
+      requests_[r].failed = true;
+      finish_request(r, t);
+      continue;
+    }
+    admit(r, id, t);
+  }
+}
+
 void RequestPath::dispatch(uint32_t r, double t) {
   const int s = requests_[r].service;
-  int id = route(s);
+  int id = in_path_[static_cast<size_t>(s)] ? free_worker(s) : route(s);
+  if (id < 0 && in_path_[static_cast<size_t>(s)] && !fleet_.routable(s).empty()) {
+    // Every ready pod is busy: the activator buffers it until a worker frees up.
+    auto& waiting = activator_[static_cast<size_t>(s)];
+    if (waiting.size() < static_cast<size_t>(run_.services[static_cast<size_t>(s)].activator_capacity)) {
+      waiting.push_back(r);
+      services_[static_cast<size_t>(s)].activator_queued += 1;
+      return;
+    }
+    requests_[r].failed = true;
+    finish_request(r, t);
+    return;
+  }
   if (id < 0) {
     auto& waiting = activator_[static_cast<size_t>(s)];
     const auto capacity = static_cast<size_t>(run_.services[static_cast<size_t>(s)].activator_capacity);
@@ -182,6 +227,10 @@ void RequestPath::on_ready(int s, double t) {
   if (since >= 0) {
     services_[static_cast<size_t>(s)].cold_start_waits_s.push_back(t - since);
     since = -1;
+  }
+  if (in_path_[static_cast<size_t>(s)]) {
+    drain_activator(s, t);
+    return;
   }
   while (!waiting.empty() && !fleet_.routable(s).empty()) {
     uint32_t r = waiting.front();
@@ -412,6 +461,8 @@ void RequestPath::release_worker(uint32_t r, int id, double t) {
     }
     start_request(next, id, t);
   }
+  const int s = fleet_.instance(id).service;
+  if (in_path_[static_cast<size_t>(s)] && is_ready(fleet_.instance(id).state)) drain_activator(s, t);
   if (sl.busy == 0 && sl.queue.empty()) hooks_.idle(id, t);
 }
 

@@ -56,6 +56,10 @@ class RequestPath {
   void on_root_arrival(double t);
   // A service with an activator buffers requests while it has no ready instance (see ServiceSpec::activator).
   void enable_activator(int s) { activator_on_[static_cast<size_t>(s)] = true; }
+  // Knative's activator in the request path (while the excess burst capacity is negative): requests go
+  // through it; it sends each to the ready pod with the fewest requests that has a free worker, and buffers
+  // the rest until a worker frees up. Taken out: what it buffered goes to the pods as usual.
+  void set_activator_in_path(int s, bool in_path, double t);
   // An instance of service s turned ready: the requests waiting at its activator go to it.
   void on_ready(int s, double t);
   // Requests that waited at an activator longer than their client allows fail (the client saw it at its
@@ -138,6 +142,9 @@ class RequestPath {
   std::vector<size_t> rr_next_;
   std::vector<ServiceCounters> services_;
   std::vector<bool> activator_on_;
+  std::vector<bool> in_path_;    // per service: the activator proxies every request
+  int free_worker(int s) const;  // a ready instance with a free worker (fewest outstanding), or -1
+  void drain_activator(int s, double t);
   std::vector<std::deque<uint32_t>>
       activator_;                         // per service: requests waiting for a ready instance, in order
   std::vector<double> cold_start_since_;  // per service: when its current cold start began (-1: none)
