@@ -19,6 +19,7 @@ const Entry kRegistry[] = {
     {"aws_step", &make_aws_step_controller},
     {"scheduled", &make_scheduled_controller},
     {"flapping_guard", &make_flapping_guard_controller},
+    {"composite", &make_composite_controller},
     {"hpa", &make_hpa_controller},
     {"kpa", &make_kpa_controller},
     {"keda", &make_keda_controller},

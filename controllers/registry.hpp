@@ -29,6 +29,7 @@ std::unique_ptr<Controller> make_aws_target_tracking_controller(Params&, const C
 std::unique_ptr<Controller> make_aws_step_controller(Params&, const ControllerContext&);
 std::unique_ptr<Controller> make_scheduled_controller(Params&, const ControllerContext&);
 std::unique_ptr<Controller> make_flapping_guard_controller(Params&, const ControllerContext&);
+std::unique_ptr<Controller> make_composite_controller(Params&, const ControllerContext&);
 std::unique_ptr<Controller> make_hpa_controller(Params&, const ControllerContext&);
 std::unique_ptr<Controller> make_kpa_controller(Params&, const ControllerContext&);
 std::unique_ptr<Controller> make_keda_controller(Params&, const ControllerContext&);

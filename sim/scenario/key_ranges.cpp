@@ -235,13 +235,14 @@ const std::vector<KeyRange>& key_ranges() {
 }
 
 const KeyRange& key_range(const std::string& table, const std::string& key) {
-  // A wrapped controller ([controller.inner] of `scheduled` and `flapping_guard`, at any depth) has the
-  // ranges of a controller of its own.
+  // A wrapped controller ([controller.inner] of `scheduled` and `flapping_guard`, a [[controller.controllers]]
+  // of `composite`, at any depth) has the ranges of a controller of its own.
   std::string own = table;
   if (own.rfind("controller", 0) == 0)
-    for (size_t p;
-         (p = own.find(".inner")) != std::string::npos && (p + 6 == own.size() || own[p + 6] == '.');)
-      own.erase(p, 6);
+    for (const std::string segment : {".inner", ".controllers"})
+      for (size_t p; (p = own.find(segment)) != std::string::npos &&
+                     (p + segment.size() == own.size() || own[p + segment.size()] == '.');)
+        own.erase(p, segment.size());
   for (const auto& r : kRanges)
     if (own == r.table && key == r.key) return r;
   throw std::logic_error("scenario key '" + (table.empty() ? key : table + "." + key) +

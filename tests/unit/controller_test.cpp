@@ -122,3 +122,48 @@ TEST_CASE("registry: kinds map to factories, bad settings name the key", "[contr
   MapParams bad_metric({{"scale_out_above", 0.8}, {"scale_in_below", 0.2}, {"metric", std::string("cpu")}});
   CHECK_THROWS_WITH(make_controller("threshold", bad_metric, ctx), Catch::Contains("cpu_utilization"));
 }
+
+namespace {
+MapParams::Table static_section(const std::string& service, long instances, double interval_s) {
+  return std::make_shared<MapParams>(
+      std::map<std::string, MapParams::Value>{{"kind", std::string("static")},
+                                              {"services", std::vector<std::string>{service}},
+                                              {"instances", instances},
+                                              {"interval_s", interval_s}});
+}
+}  // namespace
+
+TEST_CASE("composite: each controller at its own cadence, on its own services", "[controller]") {
+  // Every 6 s for a, every 4 s for b: the composite ticks every gcd(6, 4) = 2 s and asks a at 6, 12 and b at
+  // 4, 8, 12 (k x its interval), nobody at 2 and 10.
+  MapParams p(
+      {{"controllers", std::vector<MapParams::Table>{static_section("a", 3, 6), static_section("b", 5, 4)}}});
+  auto c = make_controller("composite", p, ControllerContext{{"a", "b"}});
+  CHECK(c->interval_s() == 2);
+  std::map<double, std::string> asked;
+  for (double t = 2; t <= 12; t += 2) {
+    Observation o;
+    o.time_s = t;
+    std::string who;
+    for (const auto& d : c->decide(o).services) who += d.service + std::to_string(d.desired);
+    asked[t] = who;
+  }
+  std::map<double, std::string> expected = {{2, ""}, {4, "b5"}, {6, "a3"}, {8, "b5"}, {10, ""}, {12, "a3b5"}};
+  CHECK(asked == expected);
+}
+
+TEST_CASE("composite: a service has one controller, named explicitly; no composite inside", "[controller]") {
+  MapParams twice(
+      {{"controllers", std::vector<MapParams::Table>{static_section("a", 3, 6), static_section("a", 5, 4)}}});
+  CHECK_THROWS_AS(make_controller("composite", twice, ControllerContext{{"a"}}), InputError);
+  auto unnamed = std::make_shared<MapParams>(
+      std::map<std::string, MapParams::Value>{{"kind", std::string("static")}, {"instances", 2L}});
+  MapParams implicit({{"controllers", std::vector<MapParams::Table>{unnamed}}});
+  CHECK_THROWS_AS(make_controller("composite", implicit, ControllerContext{{"a"}}), InputError);
+  auto nested = std::make_shared<MapParams>(std::map<std::string, MapParams::Value>{
+      {"kind", std::string("composite")}, {"services", std::vector<std::string>{"a"}}});
+  MapParams inside({{"controllers", std::vector<MapParams::Table>{nested}}});
+  CHECK_THROWS_AS(make_controller("composite", inside, ControllerContext{{"a"}}), InputError);
+  MapParams none;
+  CHECK_THROWS_AS(make_controller("composite", none, ControllerContext{{"a"}}), InputError);
+}
