@@ -51,4 +51,10 @@ std::vector<std::string> controlled_services(Params& params, const ControllerCon
   return names;
 }
 
+std::vector<std::string> controlled_services_or_first(Params& params, const ControllerContext& ctx) {
+  if (params.has("services")) return controlled_services(params, ctx);
+  if (ctx.services.empty()) params.fail("services", "a service to scale");
+  return {ctx.services.front()};
+}
+
 }  // namespace autoscale

@@ -36,5 +36,8 @@ std::unique_ptr<Controller> make_keda_controller(Params&, const ControllerContex
 
 // Helper shared by factories: the `services` key, checked against the scenario's services (default: all).
 std::vector<std::string> controlled_services(Params& params, const ControllerContext& ctx);
+// The same, for controllers that scale one target unless told otherwise (a Kubernetes object's scaleTargetRef):
+// by default the first service.
+std::vector<std::string> controlled_services_or_first(Params& params, const ControllerContext& ctx);
 
 }  // namespace autoscale

@@ -482,12 +482,7 @@ void read_rules(Params& b, const std::string& key, HpaScalingRules& rules) {
 std::unique_ptr<Controller> make_hpa_controller(Params& p, const ControllerContext& ctx) {
   HpaConfig c;
   // One HPA per listed service (each keeps its own memory); by default the first service.
-  if (p.has("services")) {
-    c.services = controlled_services(p, ctx);
-  } else {
-    if (ctx.services.empty()) p.fail("services", "a service to scale");
-    c.services = {ctx.services.front()};
-  }
+  c.services = controlled_services_or_first(p, ctx);
   c.min_replicas = static_cast<int>(p.integer("minReplicas", 1));
   c.max_replicas = static_cast<int>(p.integer("maxReplicas", std::nullopt));
   if (c.min_replicas < 0) p.fail("minReplicas", "a non-negative replica count");

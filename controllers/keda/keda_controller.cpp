@@ -528,12 +528,7 @@ class GeneratedHpaSpec : public MapParams {
 std::unique_ptr<Controller> make_keda_controller(Params& p, const ControllerContext& ctx) {
   KedaConfig c;
   // One ScaledObject per listed service; by default the first service (its scaleTargetRef).
-  if (p.has("services")) {
-    c.services = controlled_services(p, ctx);
-  } else {
-    if (ctx.services.empty()) p.fail("services", "a service to scale");
-    c.services = {ctx.services.front()};
-  }
+  c.services = controlled_services_or_first(p, ctx);
   c.polling_interval_s = static_cast<int>(p.integer("pollingInterval", c.polling_interval_s));
   c.cooldown_period_s = static_cast<int>(p.integer("cooldownPeriod", c.cooldown_period_s));
   c.initial_cooldown_period_s =
