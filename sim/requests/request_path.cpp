@@ -206,7 +206,8 @@ void RequestPath::dispatch(uint32_t r, double t) {
   if (id < 0) {
     auto& waiting = activator_[static_cast<size_t>(s)];
     const auto capacity = static_cast<size_t>(run_.services[static_cast<size_t>(s)].activator_capacity);
-    if (activator_on_[static_cast<size_t>(s)] && waiting.size() < capacity) {
+    if ((activator_on_[static_cast<size_t>(s)] || in_path_[static_cast<size_t>(s)]) &&
+        waiting.size() < capacity) {
       // The activator holds it until an instance is ready (a cold start begins with the first one waiting).
       waiting.push_back(r);
       services_[static_cast<size_t>(s)].activator_queued += 1;
