@@ -1,5 +1,6 @@
 #pragma once
 // The controller interface: a pure function of what monitoring shows (plus the controller's own memory).
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -28,7 +29,8 @@ class Controller {
   // Services it may scale to zero: the engine puts an activator in front of them (requests wait for a cold
   // start instead of failing), as Knative does.
   virtual std::vector<std::string> scale_to_zero_services() const { return {}; }
-  virtual std::optional<MetricWindows> metric_windows() const { return std::nullopt; }
+  // By service name: the services whose metric it averages over its own windows.
+  virtual std::map<std::string, MetricWindows> metric_windows() const { return {}; }
   // Some of its settings change from now on (`autoscale decide`'s spec_update, as when a user edits the
   // object): the controller keeps its memory. Controllers that take no updates refuse them.
   virtual void update(Params& changes) {

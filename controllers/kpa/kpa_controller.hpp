@@ -67,8 +67,11 @@ class KpaController : public Controller {
   }
   // The revision-wide metric averaged over the stable and the panic window from 1-second samples, as
   // Knative's metric collector scrapes every pod each second.
-  std::optional<MetricWindows> metric_windows() const override {
-    return MetricWindows{cfg_.scaling_metric, cfg_.stable_window_s, cfg_.panic_window_s()};
+  std::map<std::string, MetricWindows> metric_windows() const override {
+    std::map<std::string, MetricWindows> out;
+    for (const auto& s : cfg_.services)
+      out[s] = MetricWindows{cfg_.scaling_metric, cfg_.stable_window_s, cfg_.panic_window_s()};
+    return out;
   }
 
  private:

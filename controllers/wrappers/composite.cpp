@@ -37,10 +37,10 @@ std::vector<std::string> CompositeController::scale_to_zero_services() const {
   return all;
 }
 
-std::optional<MetricWindows> CompositeController::metric_windows() const {
-  for (const auto& c : children_)
-    if (auto w = c->metric_windows()) return w;
-  return std::nullopt;
+std::map<std::string, MetricWindows> CompositeController::metric_windows() const {
+  std::map<std::string, MetricWindows> all;
+  for (const auto& c : children_) all.merge(c->metric_windows());  // services are disjoint
+  return all;
 }
 
 }  // namespace autoscale::wrappers

@@ -18,8 +18,7 @@ class CompositeController : public Controller {
   Decision decide(const Observation& obs) override;
   double interval_s() const override { return tick_s_; }
   std::vector<std::string> scale_to_zero_services() const override;
-  // The first child's that averages over its own windows (one set of windows a run).
-  std::optional<MetricWindows> metric_windows() const override;
+  std::map<std::string, MetricWindows> metric_windows() const override;
 
  private:
   std::vector<std::unique_ptr<Controller>> children_;

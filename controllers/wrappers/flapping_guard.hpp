@@ -22,7 +22,7 @@ class FlappingGuard : public Controller {
   std::vector<std::string> scale_to_zero_services() const override {
     return inner_->scale_to_zero_services();
   }
-  std::optional<MetricWindows> metric_windows() const override { return inner_->metric_windows(); }
+  std::map<std::string, MetricWindows> metric_windows() const override { return inner_->metric_windows(); }
 
  private:
   std::unique_ptr<Controller> inner_;

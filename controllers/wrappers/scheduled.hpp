@@ -37,7 +37,7 @@ class ScheduledController : public Controller {
   std::vector<std::string> scale_to_zero_services() const override {
     return inner_->scale_to_zero_services();
   }
-  std::optional<MetricWindows> metric_windows() const override { return inner_->metric_windows(); }
+  std::map<std::string, MetricWindows> metric_windows() const override { return inner_->metric_windows(); }
 
  private:
   // The next time (simulated seconds) action k fires at or after `t`; nullopt: never again.

@@ -61,10 +61,14 @@ struct Simulation::Impl {
     observer_.scrape(0);  // of the fleet as it is at time 0: the initial instances are in service
     clock_.every(run.monitoring.scrape_interval_s, EventKind::scrape, run.duration_s);
     clock_.every(controller_->interval_s(), EventKind::control, run.duration_s);
-    if (auto windows = controller_->metric_windows()) {
-      observer_.average_over(*windows);
-      clock_.every(1.0, EventKind::sample, run.duration_s);
+    bool sampled = false;
+    for (const auto& [name, windows] : controller_->metric_windows()) {
+      int s = run.service_index(name);
+      if (s < 0) continue;
+      observer_.average_over(s, windows);
+      sampled = true;
     }
+    if (sampled) clock_.every(1.0, EventKind::sample, run.duration_s);
     clock_.every(run.record_interval_s, EventKind::record, run.duration_s, true);
     next_arrival_ = arrivals_.next(run.duration_s);
   }

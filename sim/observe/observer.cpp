@@ -22,6 +22,7 @@ Observer::Observer(const RunSpec& run, const Fleet& fleet, RequestPath& requests
       result_(result),
       monitoring_(run.monitoring, database_flags(run)),
       services_(run.services.size()),
+      windows_(run.services.size()),
       samples_(run.services.size()) {
   result_.name = run.name;
   result_.config_toml = run.config_toml;
@@ -139,15 +140,15 @@ void Observer::scrape(double t) {
 }
 
 void Observer::take_sample(double t) {
-  if (!windows_) return;
   for (size_t s = 0; s < services_.size(); ++s) {
+    if (!windows_[s]) continue;
     int si = static_cast<int>(s);
     const ServiceCounters& c = requests_.counters(si);
     double concurrency = c.activator_queued;
     for (int id : fleet_.routable(si)) concurrency += requests_.busy(id) + requests_.queued(id);
     auto& q = samples_[s];
     q.push_back({t, concurrency, c.arrivals});
-    while (q.size() > 1 && q.front().time_s <= t - windows_->stable_s - 1) q.pop_front();
+    while (q.size() > 1 && q.front().time_s <= t - windows_[s]->stable_s - 1) q.pop_front();
   }
 }
 
@@ -164,7 +165,7 @@ double Observer::window_average(size_t s, double t, double window_s) const {
     n += 1;
   }
   if (n == 0) return NAN;
-  if (windows_->metric == "rps") {
+  if (windows_[s]->metric == "rps") {
     double first = std::isnan(arrivals_before) ? 0 : arrivals_before;
     return (q.back().arrivals - first) / std::min(window_s, q.back().time_s - (t - window_s));
   }
@@ -188,10 +189,10 @@ Observation Observer::observe(double t) const {
   }
   obs.node_pools = cluster_.observe(pending_by_pool);
   monitoring_.observe(t, obs);
-  if (windows_)
-    for (size_t s = 0; s < obs.services.size(); ++s) {
-      obs.services[s].stable_value = window_average(s, t, windows_->stable_s);
-      obs.services[s].panic_value = window_average(s, t, windows_->panic_s);
+  for (size_t s = 0; s < obs.services.size(); ++s)
+    if (windows_[s]) {
+      obs.services[s].stable_value = window_average(s, t, windows_[s]->stable_s);
+      obs.services[s].panic_value = window_average(s, t, windows_[s]->panic_s);
     }
   return obs;
 }

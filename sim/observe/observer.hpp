@@ -31,7 +31,9 @@ class Observer {
   void scrape(double t);
   // Service-wide metrics averaged over a controller's own windows from 1-second samples (take_sample every
   // second); observe() then fills stable_value / panic_value.
-  void average_over(const MetricWindows& windows) { windows_ = windows; }
+  void average_over(int service, const MetricWindows& windows) {
+    windows_[static_cast<size_t>(service)] = windows;
+  }
   void take_sample(double t);
   // What the controller is shown at t: the truth where a controller knows it (its own desired counts,
   // min/max, node pools), the monitoring pipeline's late aggregates for everything measured.
@@ -69,8 +71,8 @@ class Observer {
     double concurrency;  // requests in service or queued on ready instances, and waiting at the activator
     double arrivals;     // cumulative
   };
-  std::optional<MetricWindows> windows_;
-  std::vector<std::deque<Sample>> samples_;  // per service, the newest last
+  std::vector<std::optional<MetricWindows>> windows_;  // per service
+  std::vector<std::deque<Sample>> samples_;            // per service, the newest last
   double window_average(size_t s, double t, double window_s) const;
   double instance_seconds_closed_ = 0;
 };
