@@ -401,3 +401,71 @@ TEST_CASE("scheduled: an action raises the floor before a known peak, the inner 
   CHECK(held);
   CHECK(below_after < 6);
 }
+
+// ---------------------------------------------------------------- KEDA: cooldown and stabilization
+
+TEST_CASE("keda: after the traffic stops, the HPA's stabilization and KEDA's cooldown give a cluster's delay",
+          "[sim][controllers][keda]") {
+  // 40 rps of 50 ms on pods until t = 600, then nothing. A prometheus-like trigger on arrival_rps, 4 per
+  // replica (activation above 1), minReplicaCount 0, cooldownPeriod 300, polls every 30 s; the HPA KEDA
+  // generates has no behavior: the legacy 300 s downscale stabilization. Monitoring: 15 s scrapes, 15 s late,
+  // 30 s windows, so the rate seen at t covers [t - 45, t - 15]: the last non-zero rate is seen before 660,
+  // the last active poll is at or before 660, and the last recommendation at the burst level (ceil(40 / 4) =
+  // 10) before 660. With polls at 15, 45, ... (the first at the first decision): the poll at 615 sees [570,
+  // 600], all traffic: active, and the HPA's recommendation at 615 is still the burst's; from 645 on,
+  // nothing. Hence the first decrease after the traffic stops waits for the stabilization window after 615
+  // (the HPA holds its highest recommendation of the last 300 s) and the step to zero for the cooldown after
+  // the last active poll, 615: both at 915, so the count goes from the burst level to 0 at once (a cooldown
+  // equal to the HPA's window), never before 900 = 600 + 300.
+  QueuePreset p;
+  p.instances = 1;
+  p.duration_s = 1500;
+  p.arrival_rps = 40;
+  RunSpec run = single_queue(p);
+  run.services[0].min_instances = 0;
+  run.services[0].max_instances = 20;
+  run.monitoring = {15, 15, 30};
+  TrafficComponent quiet;
+  quiet.kind = TrafficComponent::Kind::scheduled;
+  quiet.name = "quiet";
+  quiet.shape = true;
+  quiet.start_s = 600;
+  quiet.duration_s = 1e6;
+  quiet.ramp_s = 0;
+  quiet.multiplier = 0;
+  run.traffic.components.push_back(quiet);
+  Values metadata{{"query", std::string("arrival_rps")},
+                  {"threshold", std::string("4")},
+                  {"activationThreshold", std::string("1")}};
+  Values trigger{{"type", std::string("prometheus")}, {"metadata", table(metadata)}};
+  auto keda = std::make_shared<DecisionLog>(
+      "keda", Values{{"minReplicaCount", 0L},
+                     {"maxReplicaCount", 20L},
+                     {"cooldownPeriod", 300L},
+                     {"pollingInterval", 30L},
+                     {"triggers", std::vector<MapParams::Table>{table(trigger)}}});
+  RunResult r = run_with(run, keda);
+
+  double to_zero = -1;
+  int peak = 0, held = 1000;
+  for (const auto& d : r.decisions) {
+    if (d.time_s < 600) peak = std::max(peak, d.desired);
+    if (d.time_s >= 600 && d.time_s < 900) held = std::min(held, d.desired);
+    if (d.time_s >= 600 && to_zero < 0 && d.desired == 0) to_zero = d.time_s;
+  }
+  INFO("peak " << peak << ", lowest in [600, 900) " << held << ", to zero at " << to_zero);
+  // The burst's recommendations are ceil(rate / 4) with the rate 40 +- a few over 30 s windows: 10 or 11.
+  // Until 900 the HPA holds the highest of the last 300 s, all of them the burst's: never below 10.
+  CHECK(peak >= 10);
+  CHECK(held >= 10);
+  REQUIRE(to_zero > 0);
+  CHECK(to_zero >= 900);
+  CHECK(to_zero <= 960);
+  // From then on the count never goes up again (no request arrives to activate it).
+  int last = peak;
+  for (const auto& d : r.decisions)
+    if (d.time_s >= 660) {
+      CHECK(d.desired <= last);
+      last = d.desired;
+    }
+}
