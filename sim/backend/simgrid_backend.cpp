@@ -229,10 +229,6 @@ void SimgridBackend::set_completion_handler(CompletionHandler h) {
   impl_->handler_ = std::move(h);
 }
 
-bool SimgridBackend::nodes_are_vms() const {
-  return impl_->vms_;
-}
-
 int SimgridBackend::open_node(int pool, int host, const std::string& name) {
   Impl& m = *impl_;
   if (m.vms_) {

@@ -32,8 +32,6 @@ class SimgridBackend : public ExecutionBackend {
   void cancel(ActivityId id) override;
   double advance_to(double time_s) override;
   double speed_flops_per_core() const override;
-  // Nodes as VMs on the physical hosts (true) or as hosts of their own (false).
-  bool nodes_are_vms() const;
 
  private:
   struct Impl;
