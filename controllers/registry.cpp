@@ -23,6 +23,7 @@ const Entry kRegistry[] = {
     {"hpa", &make_hpa_controller},
     {"kpa", &make_kpa_controller},
     {"keda", &make_keda_controller},
+    {"predictive", &make_predictive_controller},
 };
 }  // namespace
 

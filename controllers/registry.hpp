@@ -33,11 +33,13 @@ std::unique_ptr<Controller> make_composite_controller(Params&, const ControllerC
 std::unique_ptr<Controller> make_hpa_controller(Params&, const ControllerContext&);
 std::unique_ptr<Controller> make_kpa_controller(Params&, const ControllerContext&);
 std::unique_ptr<Controller> make_keda_controller(Params&, const ControllerContext&);
+std::unique_ptr<Controller> make_predictive_controller(Params&,
+                                                       const ControllerContext&);  // controllers/predictive/
 
 // Helper shared by factories: the `services` key, checked against the scenario's services (default: all).
 std::vector<std::string> controlled_services(Params& params, const ControllerContext& ctx);
-// The same, for controllers that scale one target unless told otherwise (a Kubernetes object's scaleTargetRef):
-// by default the first service.
+// The same, for controllers that scale one target unless told otherwise (a Kubernetes object's
+// scaleTargetRef): by default the first service.
 std::vector<std::string> controlled_services_or_first(Params& params, const ControllerContext& ctx);
 
 }  // namespace autoscale

@@ -198,6 +198,37 @@ constexpr KeyRange kRanges[] = {
     {"controller.actions", "MaxSize", K::count, 0, false, 10000, "instances"},
     {"controller.actions", "DesiredCapacity", K::count, 0, false, 10000, "instances"},
 
+    // predictive (controllers/predictive/) and its inline forecaster (forecasters/: the ranges it checks)
+    {"controller", "rps_per_instance", K::real, 0, true, 1e9, "requests per second per instance"},
+    {"controller", "quantile", K::real, 0.01, false, 0.99, "a probability"},
+    {"controller", "lead_s", K::real, 0, false, kDay, "seconds"},
+    {"controller", "buffer_fraction", K::real, 0, false, 10, "a fraction of the forecast"},
+    {"controller", "buffer_instances", K::count, 0, false, 10000, "instances"},
+    {"controller", "scale_in_intervals", K::count, 1, false, 10000, "intervals"},
+    {"controller", "max_scale_in_step", K::count, 1, false, 10000, "instances"},
+    {"controller", "floor_scale_out_above", K::real, 0, false, 1e9, "a CPU utilization"},
+    {"controller", "floor_step", K::count, 1, false, 10000, "instances"},
+    {"controller", "refit_intervals", K::count, 0, false, 1000000, "intervals; 0: never"},
+    {"controller", "warmup_intervals", K::count, 1, false, 1000000, "intervals"},
+    {"controller.forecaster", "period_steps", K::count, 1, false, 1000000, "steps"},
+    {"controller.forecaster", "window_steps", K::count, 1, false, 1000000, "steps"},
+    {"controller.forecaster", "alpha", K::real, 0, true, 1, "a smoothing weight"},
+    {"controller.forecaster", "beta", K::real, 0, false, 1, "a smoothing weight"},
+    {"controller.forecaster", "gamma", K::real, 0, false, 1, "a smoothing weight"},
+    {"controller.forecaster", "phi", K::real, 0, true, 1, "a damping factor"},
+    {"controller.forecaster", "order", K::count, 1, false, 64, "lags"},
+    {"controller.forecaster", "differencing", K::count, 0, false, 1, "differences"},
+    {"controller.forecaster", "harmonics", K::count, 1, false, 100, "harmonics"},
+    {"controller.forecaster.members", "period_steps", K::count, 1, false, 1000000, "steps"},
+    {"controller.forecaster.members", "window_steps", K::count, 1, false, 1000000, "steps"},
+    {"controller.forecaster.members", "alpha", K::real, 0, true, 1, "a smoothing weight"},
+    {"controller.forecaster.members", "beta", K::real, 0, false, 1, "a smoothing weight"},
+    {"controller.forecaster.members", "gamma", K::real, 0, false, 1, "a smoothing weight"},
+    {"controller.forecaster.members", "phi", K::real, 0, true, 1, "a damping factor"},
+    {"controller.forecaster.members", "order", K::count, 1, false, 64, "lags"},
+    {"controller.forecaster.members", "differencing", K::count, 0, false, 1, "differences"},
+    {"controller.forecaster.members", "harmonics", K::count, 1, false, 100, "harmonics"},
+
     {"expect", "value", K::real, -1e15, false, 1e15, "a metric value"},
 };
 
@@ -235,8 +266,8 @@ const std::vector<KeyRange>& key_ranges() {
 }
 
 const KeyRange& key_range(const std::string& table, const std::string& key) {
-  // A wrapped controller ([controller.inner] of `scheduled` and `flapping_guard`, a [[controller.controllers]]
-  // of `composite`, at any depth) has the ranges of a controller of its own.
+  // A wrapped controller ([controller.inner] of `scheduled` and `flapping_guard`, a
+  // [[controller.controllers]] of `composite`, at any depth) has the ranges of a controller of its own.
   std::string own = table;
   if (own.rfind("controller", 0) == 0)
     for (const std::string segment : {".inner", ".controllers"})
