@@ -6,11 +6,14 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "controllers/map_params.hpp"
 #include "controllers/registry.hpp"
+#include "forecasters/forecaster.hpp"
 #include "sim/cli/runner.hpp"
 #include "sim/core/presets.hpp"
 #include "sim/engine/simulation.hpp"
@@ -264,6 +267,75 @@ int cmd_bench_engine(bool json, double duration_s, int rounds, bool quiet,
       }
     }
   }
+  return 0;
+}
+
+namespace {
+
+// A week of one-minute steps: a diurnal rate (period 1440 steps) with a weekly swell and deterministic noise.
+std::vector<double> week_series() {
+  std::vector<double> v;
+  uint64_t x = 0x9E3779B97F4A7C15ULL;
+  for (int i = 0; i < 7 * 1440; ++i) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    const double noise = static_cast<double>(x >> 11) * 0x1.0p-53 - 0.5;
+    v.push_back(100 + 40 * std::sin(2 * M_PI * i / 1440.0) + 10 * std::sin(2 * M_PI * i / 10080.0) +
+                8 * noise);
+  }
+  return v;
+}
+
+// A typical configuration of each kind for one-minute steps and a daily period.
+std::shared_ptr<MapParams> forecaster_settings(const std::string& kind) {
+  using V = std::map<std::string, MapParams::Value>;
+  if (kind == "seasonal_naive" || kind == "holt_winters")
+    return std::make_shared<MapParams>(V{{"period_steps", 1440L}});
+  if (kind == "moving_average") return std::make_shared<MapParams>(V{{"window_steps", 30L}});
+  if (kind == "ar") return std::make_shared<MapParams>(V{{"order", 3L}, {"differencing", 1L}});
+  if (kind == "fft") return std::make_shared<MapParams>(V{{"harmonics", 5L}});
+  if (kind == "ensemble") {
+    auto naive = std::make_shared<MapParams>(V{{"kind", std::string("naive")}});
+    auto seasonal =
+        std::make_shared<MapParams>(V{{"kind", std::string("seasonal_naive")}, {"period_steps", 1440L}});
+    return std::make_shared<MapParams>(V{{"members", std::vector<MapParams::Table>{naive, seasonal}}});
+  }
+  return std::make_shared<MapParams>();
+}
+
+}  // namespace
+
+int cmd_bench_forecasters(bool json, bool quiet) {
+  const std::vector<double> series = week_series();
+  const double step_s = 60;
+  const std::vector<int> horizons = {1, 5, 15, 60};  // 1, 5, 15 and 60 minutes ahead
+  nlohmann::json out = nlohmann::json::object();
+  if (!json) std::printf("%-16s %12s %12s\n", "forecaster", "fit s", "predict us");
+  for (const std::string& kind : forecast::forecaster_kinds()) {
+    auto settings = forecaster_settings(kind);
+    auto f = forecast::make_forecaster(kind, *settings);
+    auto t0 = std::chrono::steady_clock::now();
+    f->fit(series, step_s);
+    const double fit_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    // A control loop: a new value observed, then the horizons predicted, as often as a controller would.
+    constexpr int kCalls = 2000;
+    double sink = 0;
+    t0 = std::chrono::steady_clock::now();
+    for (int i = 0; i < kCalls; ++i) {
+      f->observe(step_s * static_cast<double>(series.size() + static_cast<size_t>(i)),
+                 series[static_cast<size_t>(i)]);
+      sink += f->predict(horizons).values.back().back();
+    }
+    const double us =
+        std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count() / kCalls;
+    if (!std::isfinite(sink))
+      throw std::runtime_error("bench forecasters: " + kind + " predicted a non-finite value");
+    out[kind] = {{"predict_us", us}, {"fit_s", fit_s}, {"train_s_per_epoch", nullptr}};
+    if (!quiet && json) std::fprintf(stderr, "bench forecasters: %s %.2f us\n", kind.c_str(), us);
+    if (!json) std::printf("%-16s %12.4f %12.2f\n", kind.c_str(), fit_s, us);
+  }
+  if (json) std::cout << nlohmann::json{{"forecasters", out}}.dump(2) << "\n";
   return 0;
 }
 

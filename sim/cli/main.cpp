@@ -106,6 +106,14 @@ int main(int argc, char** argv) {
                    "(default 20 200 2000)")
       ->check(CLI::Range(1, 5000));
 
+  bool fjson = false, fquiet = false;
+  auto* bench_forecasters = bench_cmd->add_subcommand(
+      "forecasters",
+      "Fit time and prediction latency (us) of every forecaster on a week of one-minute steps");
+  bench_forecasters->add_flag("--json", fjson,
+                              "Print JSON: {\"forecasters\": {kind: {predict_us, fit_s, ...}}}");
+  bench_forecasters->add_flag("--quiet", fquiet, "No progress on stderr");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -140,6 +148,7 @@ int main(int argc, char** argv) {
     if (*insp_cmd) return cmd_inspect(ifile, ijson);
     if (*decide_cmd) return cmd_decide(dcontroller, dobservations, dout);
     if (*import_cmd) return cmd_import(imanifest, iout, iverbose);
+    if (*bench_forecasters) return cmd_bench_forecasters(fjson, fquiet);
     if (*bench_engine) return cmd_bench_engine(bjson, bduration, brounds, bjson || bquiet, binstances);
   } catch (const InputError& e) {
     std::fprintf(stderr, "error: %s\n", e.what());

@@ -21,7 +21,11 @@ int cmd_run(const RunArgs& args);
 int cmd_validate(const std::string& scenario, const LoadOptions& load);
 int cmd_inspect(const std::string& file, bool json);
 // `autoscale decide`: the decisions go to `out` (written whole through a temporary file) or to stdout.
-int cmd_decide(const std::string& controller_file, const std::string& observations_file, const std::string& out);
+int cmd_decide(const std::string& controller_file, const std::string& observations_file,
+               const std::string& out);
+// `autoscale bench forecasters`: fit time and prediction latency of every forecaster kind on a week of
+// one-minute steps.
+int cmd_bench_forecasters(bool json, bool quiet);
 // `instances`: fleet sizes for the cost-against-fleet table (600 000 requests each).
 int cmd_bench_engine(bool json, double duration_s, int rounds, bool quiet, const std::vector<int>& instances);
 
