@@ -2,11 +2,14 @@
 // A controller's configuration section, read key by key. Controllers see only this interface; the TOML reader
 // behind it (sim/scenario) reports unknown keys and wrong types with the file and line, so controllers stay
 // format-free.
+#include <algorithm>
 #include <cstdlib>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "controllers/base/error.hpp"
 
 namespace autoscale {
 
@@ -25,6 +28,17 @@ class Params {
   virtual std::vector<std::unique_ptr<Params>> tables(const std::string& key) = 0;
   // Throws for the first key of this section nobody read (a typo), naming it.
   virtual void finish() = 0;
+  // A string among `allowed`; anything else fails naming the allowed values and the closest one.
+  std::string choice(const std::string& key, std::optional<std::string> fallback,
+                     const std::vector<std::string>& allowed) {
+    std::string v = string(key, std::move(fallback));
+    if (std::find(allowed.begin(), allowed.end(), v) != allowed.end()) return v;
+    std::string list;
+    for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + ("\"" + a + "\"");
+    std::string hint = closest_match(v, allowed);
+    fail(key, "unknown value \"" + v + "\"; expected one of " + list +
+                  (hint.empty() ? "" : " (did you mean \"" + hint + "\"?)"));
+  }
   // Throws an InputError naming this section's file, the key's line and `expected`.
   [[noreturn]] void fail(const std::string& key, const std::string& expected) const {
     raise(key, expected);

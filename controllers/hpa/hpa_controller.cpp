@@ -347,17 +347,6 @@ int64_t positive_quantity(Params& p, const std::string& key) {
   return q.milli;
 }
 
-std::string choice(Params& p, const std::string& key, std::optional<std::string> fallback,
-                   const std::vector<std::string>& allowed) {
-  std::string v = p.string(key, std::move(fallback));
-  if (std::find(allowed.begin(), allowed.end(), v) != allowed.end()) return v;
-  std::string list;
-  for (const auto& a : allowed) list += (list.empty() ? "\"" : ", \"") + a + "\"";
-  std::string hint = closest_match(v, allowed);
-  p.fail(key, "unknown value \"" + v + "\"; expected one of " + list +
-                  (hint.empty() ? "" : " (did you mean \"" + hint + "\"?)"));
-}
-
 // A MetricIdentifier: `name`, and a `selector` our metric sources do not filter by (read, not checked).
 std::string metric_name(Params& source) {
   auto m = source.table("metric");
@@ -370,7 +359,7 @@ std::string metric_name(Params& source) {
 // A MetricTarget restricted to the types upstream's validation allows for the source.
 void read_target(Params& source, HpaMetricSpec& spec, const std::vector<std::string>& types) {
   auto t = source.table("target");
-  std::string type = choice(*t, "type", std::nullopt, types);
+  std::string type = t->choice("type", std::nullopt, types);
   // A misspelt value key is reported as such (with a hint), not as a missing one.
   const char* key = type == "Utilization"    ? "averageUtilization"
                     : type == "AverageValue" ? "averageValue"
@@ -396,7 +385,7 @@ void read_target(Params& source, HpaMetricSpec& spec, const std::vector<std::str
 HpaMetricSpec read_metric(Params& m) {
   HpaMetricSpec spec;
   std::string type =
-      choice(m, "type", std::nullopt, {"Resource", "ContainerResource", "Pods", "Object", "External"});
+      m.choice("type", std::nullopt, {"Resource", "ContainerResource", "Pods", "Object", "External"});
   if (type == "Resource" || type == "ContainerResource") {
     bool container = type == "ContainerResource";
     auto r = m.table(container ? "containerResource" : "resource");
@@ -452,7 +441,7 @@ void read_rules(Params& b, const std::string& key, HpaScalingRules& rules) {
   if (rules.stabilization_window_s &&
       (*rules.stabilization_window_s < 0 || *rules.stabilization_window_s > 3600))
     r->fail("stabilizationWindowSeconds", "an integer in [0, 3600] (seconds)");
-  std::string select = choice(*r, "selectPolicy", "Max", {"Max", "Min", "Disabled"});
+  std::string select = r->choice("selectPolicy", "Max", {"Max", "Min", "Disabled"});
   rules.select = select == "Max" ? Select::max : select == "Min" ? Select::min : Select::disabled;
   if (r->has("tolerance")) {
     rules.tolerance = read_quantity(*r, "tolerance").value;
@@ -462,8 +451,8 @@ void read_rules(Params& b, const std::string& key, HpaScalingRules& rules) {
     rules.policies.clear();
     for (auto& p : r->tables("policies")) {
       HpaScalingPolicy policy;
-      policy.type = choice(*p, "type", std::nullopt, {"Pods", "Percent"}) == "Pods" ? PolicyType::pods
-                                                                                    : PolicyType::percent;
+      policy.type = p->choice("type", std::nullopt, {"Pods", "Percent"}) == "Pods" ? PolicyType::pods
+                                                                                   : PolicyType::percent;
       policy.value = static_cast<int>(p->integer("value", std::nullopt));
       if (policy.value <= 0) p->fail("value", "a positive integer");
       policy.period_s = static_cast<int>(p->integer("periodSeconds", std::nullopt));

@@ -272,17 +272,6 @@ long meta_integer(Params& m, const std::string& key) {
   return v;
 }
 
-std::string choice(Params& p, const std::string& key, std::optional<std::string> fallback,
-                   const std::vector<std::string>& allowed) {
-  std::string v = p.string(key, std::move(fallback));
-  if (std::find(allowed.begin(), allowed.end(), v) != allowed.end()) return v;
-  std::string list;
-  for (const auto& a : allowed) list += (list.empty() ? "\"" : ", \"") + a + "\"";
-  std::string hint = closest_match(v, allowed);
-  p.fail(key, "unknown value \"" + v + "\"; expected one of " + list +
-                  (hint.empty() ? "" : " (did you mean \"" + hint + "\"?)"));
-}
-
 // Metadata keys a trigger type has that change nothing here (how to reach the metric source).
 void skip_keys(Params& m, std::initializer_list<const char*> keys) {
   for (const char* k : keys) meta_string(m, k, "");
@@ -353,7 +342,7 @@ Trigger read_trigger_spec(Params& p, size_t index, double epoch_s) {
   Trigger t;
   t.type = p.string("type", std::nullopt);
   t.name = p.string("name", "");
-  const std::string metric_type = choice(p, "metricType", "", {"", "AverageValue", "Value", "Utilization"});
+  const std::string metric_type = p.choice("metricType", "", {"", "AverageValue", "Value", "Utilization"});
   t.use_cached_metrics = p.boolean("useCachedMetrics", false);
   if (t.type == "memory")
     p.fail("type",
@@ -374,7 +363,7 @@ Trigger read_trigger_spec(Params& p, size_t index, double epoch_s) {
     t.kind = Trigger::Kind::cpu;
     // metadata.type is the older spelling of metricType (removed in KEDA 2.18).
     const std::string older =
-        m->has("type") ? choice(*m, "type", std::nullopt, {"Utilization", "AverageValue"}) : "";
+        m->has("type") ? m->choice("type", std::nullopt, {"Utilization", "AverageValue"}) : "";
     const std::string type = metric_type.empty() ? older : metric_type;
     if (type.empty() || type == "Value")
       p.fail("metricType",
@@ -452,7 +441,7 @@ Trigger read_trigger_spec(Params& p, size_t index, double epoch_s) {
     const bool rabbitmq = t.type == "rabbitmq";
     const std::string queue_name = rabbitmq ? meta_string(*m, "queueName", std::nullopt) : "";
     const bool has_mode = rabbitmq && m->has("mode");
-    if (rabbitmq && choice(*m, "mode", "QueueLength", {"QueueLength", "MessageRate"}) != "QueueLength")
+    if (rabbitmq && m->choice("mode", "QueueLength", {"QueueLength", "MessageRate"}) != "QueueLength")
       m->fail("mode", "QueueLength: message rates are not observed");
     const double queue_length = meta_number(*m, "queueLength", 0.0);
     const double value = meta_number(*m, "value", 0.0);
@@ -552,8 +541,8 @@ std::unique_ptr<Controller> make_keda_controller(Params& p, const ControllerCont
     fb.failure_threshold = static_cast<int>(f->integer("failureThreshold", std::nullopt));
     fb.replicas = static_cast<int>(f->integer("replicas", std::nullopt));
     const std::string b =
-        choice(*f, "behavior", "static",
-               {"static", "currentReplicas", "currentReplicasIfHigher", "currentReplicasIfLower"});
+        f->choice("behavior", "static",
+                  {"static", "currentReplicas", "currentReplicasIfHigher", "currentReplicasIfLower"});
     fb.behavior = b == "static"                    ? KedaFallback::Behavior::fixed
                   : b == "currentReplicas"         ? KedaFallback::Behavior::current_replicas
                   : b == "currentReplicasIfHigher" ? KedaFallback::Behavior::current_replicas_if_higher

@@ -104,16 +104,6 @@ class Reader : public Params {
     if (!problem.empty()) fail(key, problem + (has(key) ? "" : " (the default)") + "; expected " + kNameRule);
     return v;
   }
-  std::string choice(const std::string& key, std::optional<std::string> fallback,
-                     const std::vector<std::string>& allowed) {
-    std::string v = string(key, fallback);
-    if (std::find(allowed.begin(), allowed.end(), v) != allowed.end()) return v;
-    std::string list;
-    for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + ("\"" + a + "\"");
-    std::string hint = closest_match(v, allowed);
-    fail(key, "unknown value \"" + v + "\"; expected one of " + list +
-                  (hint.empty() ? "" : " (did you mean \"" + hint + "\"?)"));
-  }
   std::vector<std::string> strings(const std::string& key, std::vector<std::string> fallback) override {
     const toml::node* n = get(key);
     if (!n) return fallback;
