@@ -13,8 +13,8 @@ namespace autoscale {
 class MapParams : public Params {
  public:
   using Table = std::shared_ptr<MapParams>;
-  using Value =
-      std::variant<double, long, bool, std::string, std::vector<std::string>, Table, std::vector<Table>>;
+  using Value = std::variant<double, long, bool, std::string, std::vector<std::string>, Table,
+                             std::vector<Table>, std::vector<double>>;
   explicit MapParams(std::map<std::string, Value> values = {}) : values_(std::move(values)) {}
 
   double number(const std::string& k, std::optional<double> f) override {
@@ -38,6 +38,10 @@ class MapParams : public Params {
   }
   std::vector<std::string> strings(const std::string& k, std::vector<std::string> f) override {
     if (auto* v = find(k)) return get<std::vector<std::string>>(k, *v);
+    return f;
+  }
+  std::vector<double> numbers(const std::string& k, std::vector<double> f) override {
+    if (auto* v = find(k)) return get<std::vector<double>>(k, *v);
     return f;
   }
   bool has(const std::string& k) const override { return values_.count(k) > 0; }

@@ -21,6 +21,8 @@ class Params {
   virtual bool boolean(const std::string& key, std::optional<bool> fallback) = 0;
   virtual std::string string(const std::string& key, std::optional<std::string> fallback) = 0;
   virtual std::vector<std::string> strings(const std::string& key, std::vector<std::string> fallback) = 0;
+  // An array of numbers, each checked as number() checks one; `fallback` when absent.
+  virtual std::vector<double> numbers(const std::string& key, std::vector<double> fallback) = 0;
   virtual bool has(const std::string& key) const = 0;
   // A nested section (a TOML table, a JSON object); throws when absent (check has() first).
   virtual std::unique_ptr<Params> table(const std::string& key) = 0;

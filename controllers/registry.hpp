@@ -12,6 +12,9 @@ namespace autoscale {
 
 struct ControllerContext {
   std::vector<std::string> services;  // every service of the scenario, in declaration order
+  // The directory of the file the controller was read from: relative paths in its keys (a forecaster's
+  // registry model) are resolved against it. Empty: the working directory.
+  std::string base_dir = {};
 };
 
 using ControllerFactory = std::unique_ptr<Controller> (*)(Params&, const ControllerContext&);

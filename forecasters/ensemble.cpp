@@ -1,5 +1,7 @@
 // ensemble: members' forecasts averaged with weights 1 / (recent mean absolute one-step error).
+#include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "controllers/base/error.hpp"
 #include "forecasters/factories.hpp"
@@ -25,15 +27,28 @@ void EnsembleForecaster::observe(double t_s, double value) {
   observed_ = true;
 }
 
-void EnsembleForecaster::fit(const std::vector<double>& values, double step_s) {
+void EnsembleForecaster::fit(const std::vector<double>& values, double step_s, double t0_s) {
   // Members fit on all but the last window, which is replayed to measure their recent errors.
   std::size_t head = values.size() > 2 * window_ ? values.size() - window_ : values.size();
   std::vector<double> prefix(values.begin(), values.begin() + static_cast<long>(head));
-  for (auto& m : members_) m->fit(prefix, step_s);
+  for (auto& m : members_) m->fit(prefix, step_s, t0_s);
   for (auto& e : errors_) std::fill(e.begin(), e.end(), 0.0);
   next_ = filled_ = 0;
   observed_ = !prefix.empty();
-  for (std::size_t i = head; i < values.size(); ++i) observe(static_cast<double>(i) * step_s, values[i]);
+  for (std::size_t i = head; i < values.size(); ++i)
+    observe(t0_s + static_cast<double>(i) * step_s, values[i]);
+}
+
+int EnsembleForecaster::max_horizon_steps() const {
+  int h = std::numeric_limits<int>::max();
+  for (const auto& m : members_) h = std::min(h, m->max_horizon_steps());
+  return h;
+}
+
+double EnsembleForecaster::trained_step_s() const {
+  for (const auto& m : members_)
+    if (m->trained_step_s() > 0) return m->trained_step_s();
+  return 0;
 }
 
 std::vector<double> EnsembleForecaster::weights() const {

@@ -45,7 +45,8 @@ void Model::push(double value) {
   if (history_.size() > 2 * k + 64) history_.erase(history_.begin(), history_.end() - static_cast<long>(k));
   if (!calibrated_ && min_fit() > 0 && history_.size() >= min_fit()) {
     std::vector<double> copy = history_;
-    fit(copy, step_s_);
+    double first_t = have_t_ ? last_t_ - static_cast<double>(copy.size() - 1) * step_s_ : 0.0;
+    fit(copy, step_s_, first_t);
   }
 }
 
@@ -60,9 +61,13 @@ void Model::observe(double t_s, double value) {
   push(value);
 }
 
-void Model::fit(const std::vector<double>& values, double step_s) {
+void Model::fit(const std::vector<double>& values, double step_s, double t0_s) {
   if (!(step_s > 0)) throw InputError("", 0, "step_s", "a positive step");
   step_s_ = step_s;
+  if (!values.empty()) {
+    last_t_ = t0_s + static_cast<double>(values.size() - 1) * step_s;
+    have_t_ = true;
+  }
   history_.clear();
   n_ = 0;
   sum_sq_ = 0;

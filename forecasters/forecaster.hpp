@@ -25,6 +25,7 @@
 //   ar               normal, sigma^2 sum_{j<h} psi_j^2 (psi-weights of the AR polynomial times (1 - B)^d)
 //   fft              empirical: quantiles of the in-sample residuals of the fitted curve (the same for every
 //   h) ensemble         the members' quantiles averaged with the ensemble's weights
+#include <limits>
 #include <memory>
 #include <string>
 #include <vector>
@@ -53,8 +54,15 @@ class Forecaster {
   virtual ~Forecaster() = default;
   // One observation; t_s strictly increasing (an InputError otherwise), one step after the previous one.
   virtual void observe(double t_s, double value) = 0;
-  // Fits on `values` (one every step_s seconds, oldest first) and takes them as the history seen so far.
-  virtual void fit(const std::vector<double>& values, double step_s) = 0;
+  // Fits on `values` (one every step_s seconds, oldest first, the first at t0_s) and takes them as the
+  // history seen so far: the next observe() continues after t0_s + (size - 1) * step_s. A model trained
+  // offline and loaded (the LibTorch kinds) is frozen: fit() then only takes the history.
+  virtual void fit(const std::vector<double>& values, double step_s, double t0_s) = 0;
+  void fit(const std::vector<double>& values, double step_s) { fit(values, step_s, 0.0); }
+  // The farthest horizon predict() answers (the LibTorch kinds have one output head per step up to theirs).
+  virtual int max_horizon_steps() const { return std::numeric_limits<int>::max(); }
+  // The step the model was trained at, in seconds (0: any step; observe() then learns it from the times).
+  virtual double trained_step_s() const { return 0; }
   // horizons_steps >= 1, quantiles in (0, 1); an InputError otherwise, or when nothing has been observed.
   virtual Forecast predict(const std::vector<int>& horizons_steps,
                            const std::vector<double>& quantiles = default_quantiles()) const = 0;

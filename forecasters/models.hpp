@@ -13,7 +13,8 @@ namespace autoscale::forecast {
 class Model : public Forecaster {
  public:
   void observe(double t_s, double value) override;
-  void fit(const std::vector<double>& values, double step_s) override;
+  using Forecaster::fit;
+  void fit(const std::vector<double>& values, double step_s, double t0_s) override;
   Forecast predict(const std::vector<int>& horizons_steps,
                    const std::vector<double>& quantiles) const override;
   // RMS of the one-step-ahead errors seen since the last fit (0 before any).
@@ -106,10 +107,13 @@ class EnsembleForecaster : public Forecaster {
  public:
   EnsembleForecaster(std::vector<std::unique_ptr<Forecaster>> members, int window_steps);
   void observe(double t_s, double value) override;
-  void fit(const std::vector<double>& values, double step_s) override;
+  using Forecaster::fit;
+  void fit(const std::vector<double>& values, double step_s, double t0_s) override;
   Forecast predict(const std::vector<int>& horizons_steps,
                    const std::vector<double>& quantiles) const override;
   std::string kind() const override { return "ensemble"; }
+  int max_horizon_steps() const override;
+  double trained_step_s() const override;
   // Each member's weight (sum 1): 1 / (mean absolute one-step error over the window + a tiny epsilon); equal
   // weights before any error is known.
   std::vector<double> weights() const;

@@ -32,7 +32,8 @@ InputError::InputError(std::string file, int line, std::string field, std::strin
     : std::runtime_error(format(file, line, field, message)),
       file_(std::move(file)),
       line_(line),
-      field_(std::move(field)) {}
+      field_(std::move(field)),
+      message_(std::move(message)) {}
 
 std::string closest_match(const std::string& word, const std::vector<std::string>& candidates) {
   std::string best;

@@ -13,11 +13,14 @@ class InputError : public std::runtime_error {
   const std::string& file() const { return file_; }
   int line() const { return line_; }
   const std::string& field() const { return field_; }
+  // What was expected (the message without file, line and field).
+  const std::string& message() const { return message_; }
 
  private:
   std::string file_;
   int line_;
   std::string field_;
+  std::string message_;
 };
 
 // The candidate closest to `word` by edit distance, or "" when none is close enough to be a plausible typo.

@@ -6,7 +6,9 @@
 
 #include "autoscale_version.hpp"
 #include "controllers/base/error.hpp"
+#include "sim/cli/forecast_eval.hpp"
 #include "sim/cli/runner.hpp"
+#include "sim/cli/train.hpp"
 #include "sim/import/importer.hpp"
 #include "sim/scenario/key_ranges.hpp"
 
@@ -81,6 +83,16 @@ int main(int argc, char** argv) {
   import_cmd->add_option("--out", iout, "Write the section here (default: standard output)");
   import_cmd->add_flag("--verbose", iverbose, "Also name the objects that are not autoscalers");
 
+  ForecastEvalArgs feval;
+  auto* feval_cmd =
+      app.add_subcommand("forecast-eval",
+                         "Rolling-origin evaluation of forecasters on a trace at several horizons "
+                         "(format: README.md, 'Forecast evaluation')");
+  feval_cmd->add_option("eval", feval.eval_file, "Evaluation TOML file")->required();
+  feval_cmd->add_option("--out", feval.out, "Result file (default: results/<EVAL file stem>.h5)");
+  feval_cmd->add_flag("--json", feval.json, "Print the results as JSON on stdout");
+  feval_cmd->add_flag("--quiet", feval.quiet, "No progress on stderr");
+
   auto* bench_cmd =
       app.add_subcommand("bench", "Benchmarks (ratios against a baseline measured in the same run)");
   bench_cmd->require_subcommand(1);
@@ -114,6 +126,35 @@ int main(int argc, char** argv) {
                               "Print JSON: {\"forecasters\": {kind: {predict_us, fit_s, ...}}}");
   bench_forecasters->add_flag("--quiet", fquiet, "No progress on stderr");
 
+  TrainArgs train;
+  std::string tseed;
+  auto* train_cmd = app.add_subcommand(
+      "train",
+      "Train a LibTorch forecaster (lstm, gru, transformer) on traces into the model registry (format: "
+      "README.md, 'Training forecasters')");
+  train_cmd->add_option("config", train.config, "Training file (MODEL.toml)")->required();
+  train_cmd->add_option("--out", train.models_dir,
+                        "Model registry directory (default: $AUTOSCALE_MODELS, else models/)");
+  auto* tseed_opt =
+      train_cmd->add_option("--seed", tseed, "Seed of the weights and batches (replaces the file's)");
+  train_cmd->add_flag("--json", train.json, "Print the result as JSON on stdout");
+  train_cmd->add_flag("--quiet", train.quiet, "No progress (epochs, losses) on stderr");
+
+  std::string models_dir, mref;
+  bool mjson = false;
+  auto* models_cmd = app.add_subcommand("models", "The model registry: list the models, show one");
+  models_cmd->require_subcommand(1);
+  auto* models_list = models_cmd->add_subcommand("list", "Every model and version in the registry");
+  models_list->add_option("--models", models_dir,
+                          "Registry directory (default: $AUTOSCALE_MODELS, else models/)");
+  models_list->add_flag("--json", mjson, "Print JSON");
+  auto* models_show = models_cmd->add_subcommand(
+      "show", "Load and check one model (its model.json, the weights' SHA-256, the network) and print it");
+  models_show->add_option("model", mref, "NAME, NAME@VERSION or a model directory")->required();
+  models_show->add_option("--models", models_dir,
+                          "Registry directory (default: $AUTOSCALE_MODELS, else models/)");
+  models_show->add_flag("--json", mjson, "Print JSON");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -146,8 +187,15 @@ int main(int argc, char** argv) {
       return status;
     }
     if (*insp_cmd) return cmd_inspect(ifile, ijson);
+    if (*train_cmd) {
+      if (*tseed_opt) train.seed = parse_seed(tseed);
+      return cmd_train(train);
+    }
+    if (*models_list) return cmd_models_list(models_dir, mjson);
+    if (*models_show) return cmd_models_show(mref, models_dir, mjson);
     if (*decide_cmd) return cmd_decide(dcontroller, dobservations, dout);
     if (*import_cmd) return cmd_import(imanifest, iout, iverbose);
+    if (*feval_cmd) return cmd_forecast_eval(feval);
     if (*bench_forecasters) return cmd_bench_forecasters(fjson, fquiet);
     if (*bench_engine) return cmd_bench_engine(bjson, bduration, brounds, bjson || bquiet, binstances);
   } catch (const InputError& e) {

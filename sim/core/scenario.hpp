@@ -82,8 +82,8 @@ struct ServiceSpec {
   RoutingPolicy routing = RoutingPolicy::round_robin;
   VictimPolicy scale_in_victim = VictimPolicy::newest;
   double drain_timeout_s = 30;
-  // Knative's activator: with no ready instance, requests wait in a buffer of this many (instead of failing at
-  // once) until one is ready, or fail when the buffer is full or their client gives up. On for services a
+  // Knative's activator: with no ready instance, requests wait in a buffer of this many (instead of failing
+  // at once) until one is ready, or fail when the buffer is full or their client gives up. On for services a
   // controller that scales to zero (kpa) drives.
   bool activator = false;
   int activator_capacity = 1000;
@@ -161,6 +161,7 @@ struct MetricsSpec {
 struct ControllerSpec {
   std::string kind = "static";
   std::shared_ptr<Params> params;  // the controller's own section, read by its factory
+  std::string base_dir;            // the scenario file's directory (ControllerContext::base_dir)
 };
 
 struct Expectation {

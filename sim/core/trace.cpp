@@ -96,4 +96,28 @@ Trace load_trace(const std::string& path, const std::string& column) {
   return t;
 }
 
+std::vector<double> resample(const Trace& trace, double step_s, const std::string& file,
+                             const std::string& field) {
+  if (step_s == 0 || step_s == trace.bin_s) return trace.rate;
+  double ratio = step_s / trace.bin_s;
+  long k = std::lround(ratio);
+  auto text = [](double v) {
+    std::ostringstream os;
+    os << v;
+    return os.str();
+  };
+  if (!(step_s > 0) || k < 1 || std::abs(ratio - static_cast<double>(k)) > 1e-9 * ratio)
+    throw InputError(file, 0, field,
+                     "a whole multiple of the trace's " + text(trace.bin_s) + "-s bins (" + trace.path +
+                         "), got " + text(step_s));
+  std::vector<double> out;
+  for (std::size_t i = 0; i + static_cast<std::size_t>(k) <= trace.rate.size();
+       i += static_cast<std::size_t>(k)) {
+    double sum = 0;
+    for (long j = 0; j < k; ++j) sum += trace.rate[i + static_cast<std::size_t>(j)];
+    out.push_back(sum / static_cast<double>(k));
+  }
+  return out;
+}
+
 }  // namespace autoscale

@@ -21,4 +21,10 @@ struct Trace {
 // Throws InputError naming the file and line.
 Trace load_trace(const std::string& path, const std::string& column);
 
+// The trace at a coarser step: each value the mean of step_s / bin_s whole bins (a trailing partial group is
+// dropped). step_s = 0 keeps the trace's own bins. A step that is not a whole multiple of the bin is an
+// InputError on `field` in `file` (the configuration that asked for it).
+std::vector<double> resample(const Trace& trace, double step_s, const std::string& file,
+                             const std::string& field);
+
 }  // namespace autoscale

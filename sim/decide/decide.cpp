@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <climits>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <limits>
 #include <sstream>
@@ -227,6 +228,7 @@ void run_decide(const std::string& controller_file, const std::string& observati
   const std::string kind = params->string("kind", std::nullopt);
   ControllerContext ctx;
   ctx.services = {kTarget};
+  ctx.base_dir = std::filesystem::path(controller_file).parent_path().string();
   std::unique_ptr<Controller> controller = make_controller(kind, *params, ctx);
   params->finish();
   const LineFormat format = line_format_for(kind);

@@ -119,6 +119,23 @@ std::vector<std::string> JsonParams::strings(const std::string& key, std::vector
   return out;
 }
 
+std::vector<double> JsonParams::numbers(const std::string& key, std::vector<double> fallback) {
+  const KeyRange& r = key_range(schema_, key);
+  const nlohmann::json* v = get(key);
+  if (!v) return fallback;
+  if (!v->is_array()) fail(key, "expected an array of numbers, got " + type_name(*v));
+  std::vector<double> out;
+  for (const auto& e : *v) {
+    if (!e.is_number()) fail(key, "expected an array of numbers, found " + type_name(e));
+    double x = e.get<double>();
+    if (!std::isfinite(x) || !in_range(r, x))
+      fail(key, "element " + std::to_string(out.size()) + ": value " + format_number(x) +
+                    " is out of range; expected " + expected_text(r));
+    out.push_back(x);
+  }
+  return out;
+}
+
 std::unique_ptr<Params> JsonParams::table(const std::string& key) {
   const nlohmann::json* v = get(key);
   if (!v) fail(key, "an object (this key is required)");

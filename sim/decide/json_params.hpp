@@ -26,6 +26,7 @@ class JsonParams : public Params {
   bool boolean(const std::string& key, std::optional<bool> fallback) override;
   std::string string(const std::string& key, std::optional<std::string> fallback) override;
   std::vector<std::string> strings(const std::string& key, std::vector<std::string> fallback) override;
+  std::vector<double> numbers(const std::string& key, std::vector<double> fallback) override;
   bool has(const std::string& key) const override;
   std::unique_ptr<Params> table(const std::string& key) override;
   std::vector<std::unique_ptr<Params>> tables(const std::string& key) override;

@@ -47,6 +47,7 @@ struct Simulation::Impl {
     });
     ControllerContext ctx;
     for (const auto& s : run.services) ctx.services.push_back(s.name);
+    ctx.base_dir = run.controller.base_dir;
     controller_ =
         opts.controller ? opts.controller : make_controller(run.controller.kind, *run.controller.params, ctx);
     for (const std::string& name : controller_->scale_to_zero_services()) {

@@ -201,6 +201,9 @@ constexpr KeyRange kRanges[] = {
     // predictive (controllers/predictive/) and its inline forecaster (forecasters/: the ranges it checks)
     {"controller", "rps_per_instance", K::real, 0, true, 1e9, "requests per second per instance"},
     {"controller", "quantile", K::real, 0.01, false, 0.99, "a probability"},
+    {"controller", "target_utilization", K::real, 0, true, 10, "a CPU utilization"},
+    {"controller", "capacity_alpha", K::real, 0, true, 1, "a smoothing weight"},
+    {"controller", "buffer_spread", K::real, 0, false, 100, "multiples of the 80 % interval width"},
     {"controller", "lead_s", K::real, 0, false, kDay, "seconds"},
     {"controller", "buffer_fraction", K::real, 0, false, 10, "a fraction of the forecast"},
     {"controller", "buffer_instances", K::count, 0, false, 10000, "instances"},
@@ -210,6 +213,11 @@ constexpr KeyRange kRanges[] = {
     {"controller", "floor_step", K::count, 1, false, 10000, "instances"},
     {"controller", "refit_intervals", K::count, 0, false, 1000000, "intervals; 0: never"},
     {"controller", "warmup_intervals", K::count, 1, false, 1000000, "intervals"},
+    // `autoscale train MODEL.toml` (sim/cli/train.cpp); its [model] has the forecaster ranges
+    {"train.data", "step_s", K::real, 0, false, 1e7, "seconds; 0: the trace's bin"},
+    {"train.data", "train_fraction", K::real, 0, true, 1, "a fraction of each trace"},
+    {"train.data", "validation_fraction", K::real, 0, false, 1, "a fraction of each trace"},
+    {"train.data", "test_horizons_s", K::real, 0, true, 1e7, "seconds"},
     {"controller.forecaster", "period_steps", K::count, 1, false, 1000000, "steps"},
     {"controller.forecaster", "window_steps", K::count, 1, false, 1000000, "steps"},
     {"controller.forecaster", "alpha", K::real, 0, true, 1, "a smoothing weight"},
@@ -219,6 +227,24 @@ constexpr KeyRange kRanges[] = {
     {"controller.forecaster", "order", K::count, 1, false, 64, "lags"},
     {"controller.forecaster", "differencing", K::count, 0, false, 1, "differences"},
     {"controller.forecaster", "harmonics", K::count, 1, false, 100, "harmonics"},
+    {"controller.forecaster", "calibration_window_steps", K::count, 20, false, 100000, "errors per horizon"},
+    {"controller.forecaster", "calibration_horizon_steps", K::count, 1, false, 1000, "steps"},
+    // lstm, gru, transformer (forecasters/torch/neural_config.cpp)
+    {"controller.forecaster", "input_steps", K::count, 1, false, 10000, "steps"},
+    {"controller.forecaster", "max_horizon_steps", K::count, 1, false, 1000, "steps"},
+    {"controller.forecaster", "quantiles", K::real, 0.001, false, 0.999, "probabilities"},
+    {"controller.forecaster", "hidden", K::count, 1, false, 1024, "units"},
+    {"controller.forecaster", "layers", K::count, 1, false, 8, "layers"},
+    {"controller.forecaster", "heads", K::count, 1, false, 64, "attention heads"},
+    {"controller.forecaster", "dropout", K::real, 0, false, 0.9, "a dropout probability"},
+    {"controller.forecaster", "epochs", K::count, 1, false, 10000, "epochs"},
+    {"controller.forecaster", "batch_size", K::count, 1, false, 65536, "windows"},
+    {"controller.forecaster", "learning_rate", K::real, 0, true, 1, "an Adam step size"},
+    {"controller.forecaster", "weight_decay", K::real, 0, false, 1, "an L2 weight"},
+    {"controller.forecaster", "patience", K::count, 1, false, 10000, "epochs"},
+    {"controller.forecaster", "validation_fraction", K::real, 0, false, 0.9, "a fraction of the series"},
+    {"controller.forecaster", "seed", K::int64, 0, false, kInt64Max, "a seed"},
+    {"controller.forecaster", "threads", K::count, 1, false, 256, "threads"},
     {"controller.forecaster.members", "period_steps", K::count, 1, false, 1000000, "steps"},
     {"controller.forecaster.members", "window_steps", K::count, 1, false, 1000000, "steps"},
     {"controller.forecaster.members", "alpha", K::real, 0, true, 1, "a smoothing weight"},
@@ -228,6 +254,41 @@ constexpr KeyRange kRanges[] = {
     {"controller.forecaster.members", "order", K::count, 1, false, 64, "lags"},
     {"controller.forecaster.members", "differencing", K::count, 0, false, 1, "differences"},
     {"controller.forecaster.members", "harmonics", K::count, 1, false, 100, "harmonics"},
+    {"controller.forecaster.members", "calibration_window_steps", K::count, 20, false, 100000,
+     "errors per horizon"},
+    {"controller.forecaster.members", "calibration_horizon_steps", K::count, 1, false, 1000, "steps"},
+    {"controller.forecaster.members", "input_steps", K::count, 1, false, 10000, "steps"},
+    {"controller.forecaster.members", "max_horizon_steps", K::count, 1, false, 1000, "steps"},
+    {"controller.forecaster.members", "quantiles", K::real, 0.001, false, 0.999, "probabilities"},
+    {"controller.forecaster.members", "hidden", K::count, 1, false, 1024, "units"},
+    {"controller.forecaster.members", "layers", K::count, 1, false, 8, "layers"},
+    {"controller.forecaster.members", "heads", K::count, 1, false, 64, "attention heads"},
+    {"controller.forecaster.members", "dropout", K::real, 0, false, 0.9, "a dropout probability"},
+    {"controller.forecaster.members", "epochs", K::count, 1, false, 10000, "epochs"},
+    {"controller.forecaster.members", "batch_size", K::count, 1, false, 65536, "windows"},
+    {"controller.forecaster.members", "learning_rate", K::real, 0, true, 1, "an Adam step size"},
+    {"controller.forecaster.members", "weight_decay", K::real, 0, false, 1, "an L2 weight"},
+    {"controller.forecaster.members", "patience", K::count, 1, false, 10000, "epochs"},
+    {"controller.forecaster.members", "validation_fraction", K::real, 0, false, 0.9,
+     "a fraction of the series"},
+    {"controller.forecaster.members", "seed", K::int64, 0, false, kInt64Max, "a seed"},
+    {"controller.forecaster.members", "threads", K::count, 1, false, 256, "threads"},
+
+    // `autoscale forecast-eval` files, read as a controller file: [trace], [evaluation], [anomaly], and the
+    // [[forecaster]] sections above (controller.forecaster)
+    {"controller.trace", "step_s", K::real, 0, true, kMaxD, "seconds"},
+    {"controller.trace", "start_s", K::real, 0, false, 1e10, "seconds of trace time"},
+    {"controller.trace", "end_s", K::real, 0, true, 1e10, "seconds of trace time"},
+    {"controller.evaluation", "horizons_s", K::real, 0, true, kMaxD, "seconds"},
+    {"controller.evaluation", "train_fraction", K::real, 0, true, 0.99, "a fraction of the series"},
+    {"controller.evaluation", "train_until_s", K::real, 0, true, 1e10, "seconds of trace time"},
+    {"controller.evaluation", "stride_steps", K::count, 1, false, 1000000, "steps"},
+    {"controller.evaluation", "season_s", K::real, 0, true, kMaxD, "seconds"},
+    {"controller.evaluation", "worst_windows", K::count, 0, false, 1000, "windows"},
+    {"controller.evaluation", "worst_window_s", K::real, 0, true, kMaxD, "seconds"},
+    {"controller.evaluation", "burst_window_s", K::real, 0, true, kMaxD, "seconds"},
+    {"controller.evaluation", "burst_z", K::real, 0, true, 1000, "robust standard deviations"},
+    {"controller.anomaly", "k_steps", K::count, 1, false, 10000, "consecutive forecasts"},
 
     {"expect", "value", K::real, -1e15, false, 1e15, "a metric value"},
 };
@@ -274,6 +335,15 @@ const KeyRange& key_range(const std::string& table, const std::string& key) {
       for (size_t p; (p = own.find(segment)) != std::string::npos &&
                      (p + segment.size() == own.size() || own[p + segment.size()] == '.');)
         own.erase(p, segment.size());
+  // A forecaster section has the ranges of a predictive controller's wherever it is: in an evaluation file's
+  // [[forecaster]], a training file's [model], an ensemble's members.
+  auto ends_with = [&](const std::string& suffix) {
+    return own.size() >= suffix.size() && own.compare(own.size() - suffix.size(), suffix.size(), suffix) == 0;
+  };
+  if (own == "train.model" || own == "train.model.members")
+    own = "controller.forecaster" + own.substr(std::string("train.model").size());
+  else if (own.rfind("controller", 0) != 0 && (ends_with(".forecaster") || ends_with(".forecaster.members")))
+    own = "controller" + own.substr(own.find(".forecaster"));
   for (const auto& r : kRanges)
     if (own == r.table && key == r.key) return r;
   throw std::logic_error("scenario key '" + (table.empty() ? key : table + "." + key) +

@@ -459,6 +459,8 @@ RunSpec read_run(const std::shared_ptr<toml::table>& doc, const std::string& fil
   // Check the controller's own keys now (a factory reads them all), then every reference between sections.
   ControllerContext ctx;
   for (const auto& s : run.services) ctx.services.push_back(s.name);
+  run.controller.base_dir = std::filesystem::path(file).parent_path().string();
+  ctx.base_dir = run.controller.base_dir;
   double interval_s = make_controller(run.controller.kind, *ctl, ctx)->interval_s();
   check_intervals(*ctl, "interval_s", interval_s, run.duration_s, "controller ticks");
   ctl->finish();
@@ -482,17 +484,18 @@ std::string tomlplusplus_version() {
          std::to_string(TOML_LIB_PATCH);
 }
 
-std::shared_ptr<Params> load_controller_toml(const std::string& path) {
+std::shared_ptr<Params> load_controller_toml(const std::string& path, const std::string& schema) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw InputError(path, 0, "", "cannot open controller file (expected a readable TOML file)");
   std::stringstream buf;
   buf << in.rdbuf();
-  return parse_controller_toml(buf.str(), path);
+  return parse_controller_toml(buf.str(), path, schema);
 }
 
-std::shared_ptr<Params> parse_controller_toml(const std::string& text, const std::string& origin) {
+std::shared_ptr<Params> parse_controller_toml(const std::string& text, const std::string& origin,
+                                              const std::string& schema) {
   auto doc = std::make_shared<toml::table>(parse_text(text, origin));
-  auto r = std::make_shared<Reader>(*doc, origin, "", "controller");
+  auto r = std::make_shared<Reader>(*doc, origin, "", schema);
   r->keep_alive(doc);
   return r;
 }
@@ -513,6 +516,16 @@ Scenario load_scenario(const std::string& path, const LoadOptions& opts) {
     return t;
   };
   toml::table top = base_table();
+  // Other files of scenarios/ that people will hand to `autoscale run`.
+  if (!top.contains("services")) {
+    if (top.contains("data") && top.contains("model"))
+      throw InputError(path, 0, "",
+                       "this is a training file, not a scenario: run `autoscale train " + path + "`");
+    if (top.contains("evaluation") || top.contains("forecaster"))
+      throw InputError(
+          path, 0, "",
+          "this is a forecast evaluation file, not a scenario: run `autoscale forecast-eval " + path + "`");
+  }
   Reader r(top, path, "", "");
   sc.name = r.name("name", std::filesystem::path(path).stem().string());
   sc.description = r.string("description", "");

@@ -26,9 +26,13 @@ Scenario load_scenario(const std::string& path, const LoadOptions& opts);
 // A controller section alone, as a file (`autoscale decide --controller FILE.toml`): `kind` and the
 // controller's own keys at the top level, read with the same checks and file:line errors as the [controller]
 // of a scenario.
-std::shared_ptr<Params> load_controller_toml(const std::string& path);
+// `schema` names the file's top level in the range table (key_ranges.cpp): "controller" for a controller,
+// another name for other files read the same way (a training config, an evaluation config).
+std::shared_ptr<Params> load_controller_toml(const std::string& path,
+                                             const std::string& schema = "controller");
 // The same from text; `origin` names it in errors.
-std::shared_ptr<Params> parse_controller_toml(const std::string& text, const std::string& origin);
+std::shared_ptr<Params> parse_controller_toml(const std::string& text, const std::string& origin,
+                                              const std::string& schema = "controller");
 std::string tomlplusplus_version();
 
 }  // namespace autoscale

@@ -118,11 +118,11 @@ class Reader : public Params {
     return out;
   }
   // An array of numbers, each in the key's range.
-  std::vector<double> numbers(const std::string& key) {
+  std::vector<double> numbers(const std::string& key, std::vector<double> fallback = {}) override {
     const KeyRange& r = range(key, false);
     const toml::node* n = get(key);
     std::vector<double> out;
-    if (!n) return out;
+    if (!n) return fallback;
     const toml::array* a = n->as_array();
     if (!a) fail(key, "expected an array of numbers, got " + type_name(*n));
     for (const auto& e : *a) {

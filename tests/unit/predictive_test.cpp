@@ -161,9 +161,84 @@ TEST_CASE("predictive: refits every refit_intervals and keeps deciding", "[predi
 }
 
 TEST_CASE("predictive: bad settings fail naming the key", "[predictive]") {
-  MapParams none({{"interval_s", 60.0}});
-  CHECK_THROWS_WITH(make_controller("predictive", none, ControllerContext{{"web"}}),
-                    Catch::Contains("rps_per_instance"));
+  CHECK_THROWS_WITH(make({{"rps_per_instance", -1.0}}), Catch::Contains("rps_per_instance"));
+  CHECK_THROWS_WITH(make({{"target_utilization", 0.0}}), Catch::Contains("target_utilization"));
   CHECK_THROWS_WITH(make({}, {{"kind", std::string("nope")}}), Catch::Contains("kind"));
   CHECK_THROWS_WITH(make({{"quantile", 1.0}}), Catch::Contains("quantile"));
+}
+
+TEST_CASE("predictive: without rps_per_instance the capacity is estimated from throughput and CPU",
+          "[predictive]") {
+  std::map<std::string, MapParams::Value> v{
+      {"buffer_fraction", 0.0}, {"target_utilization", 0.5}, {"capacity_alpha", 0.5}, {"interval_s", 60.0}};
+  v["forecaster"] =
+      std::make_shared<MapParams>(std::map<std::string, MapParams::Value>{{"kind", std::string("naive")}});
+  MapParams p(v);
+  auto c = make_controller("predictive", p, ControllerContext{{"web"}});
+  // 4 ready instances complete 80 rps at 80 % CPU: 20 rps each at 0.8, so 12.5 rps each at the 0.5 target.
+  auto o = obs(60, 80, 4, 0.8);
+  o.services[0].completed_rps = 80;
+  only(c->decide(o));  // the first observation: the floor holds
+  o = obs(120, 80, 4, 0.8);
+  o.services[0].completed_rps = 80;
+  auto d = only(c->decide(o));
+  CHECK(d.diagnostics.at("rps_per_instance") == Approx(12.5));
+  CHECK(d.desired == 7);  // ceil(80 / 12.5) = ceil(6.4)
+  // A new sample of 10 rps per instance at the target (4 x 10 = 40 rps at 0.5 x ... ): 40 rps at 50 % CPU ->
+  // 10 rps each at 0.5; EWMA with weight 0.5: 12.5 + 0.5 (10 - 12.5) = 11.25.
+  o = obs(180, 40, 4, 0.5);
+  o.services[0].completed_rps = 40;
+  d = only(c->decide(o));
+  CHECK(d.diagnostics.at("rps_per_instance") == Approx(11.25));
+  // Too little CPU to estimate: the estimate stays.
+  o = obs(240, 40, 4, 0.01);
+  o.services[0].completed_rps = 1;
+  d = only(c->decide(o));
+  CHECK(d.diagnostics.at("rps_per_instance") == Approx(11.25));
+}
+
+TEST_CASE("predictive: with no capacity estimate yet the floor decides", "[predictive]") {
+  std::map<std::string, MapParams::Value> v{{"interval_s", 60.0}};
+  MapParams p(v);
+  auto c = make_controller("predictive", p, ControllerContext{{"web"}});
+  for (int k = 1; k <= 3; ++k) {
+    auto o = obs(60.0 * k, 100, 4, 0.0);  // idle: no estimate
+    auto d = only(c->decide(o));
+    CHECK(d.desired == 4);
+    CHECK(d.diagnostic_strings.count("warmup") == 1);
+  }
+}
+
+TEST_CASE("predictive: buffer_spread adds multiples of the forecast's 80 % interval width", "[predictive]") {
+  auto c = make({{"buffer_fraction", 0.0}, {"buffer_spread", 1.0}, {"lead_s", 60.0}, {"quantile", 0.5}});
+  int desired = 2;
+  for (int k = 1; k <= 3; ++k) desired = only(c->decide(obs(60.0 * k, 10.0 * k, desired))).desired;
+  auto d = only(c->decide(obs(240, 40, desired)));
+  // naive, sigma 10, one step: p50 = 40, p90 - p10 = 2 z(0.9) 10 = 25.63; (40 + 25.63) / 10 -> 7 instances.
+  double width = 2 * forecast::normal_quantile(0.9) * 10;
+  CHECK(d.diagnostics.at("interval_80_width") == Approx(width));
+  CHECK(d.desired == static_cast<int>(std::ceil((40 + width) / 10)));
+}
+
+TEST_CASE("predictive: an inline LibTorch model trains once its warm-up (four windows) is seen",
+          "[predictive]") {
+  auto c = make({{"lead_s", 120.0}}, {{"kind", std::string("gru")},
+                                      {"input_steps", 4L},
+                                      {"max_horizon_steps", 2L},
+                                      {"hidden", 4L},
+                                      {"epochs", 2L}});
+  // warm-up: 4 x (4 + 2) = 24 observations; the floor decides until then
+  int desired = 4;
+  for (int k = 1; k <= 24; ++k) {
+    double rps = 100 + 30 * std::sin(k * 2 * M_PI / 12);
+    auto d = only(c->decide(obs(60.0 * k, rps, desired)));
+    CHECK((d.diagnostic_strings.count("warmup") == 1) == (k < 24));
+    if (k == 24) {
+      CHECK(d.rule.rfind("forecast", 0) == 0);
+      CHECK(d.diagnostics.at("forecast") > 0);
+    }
+  }
+  // a lead past the model's two output heads is refused when the controller is built
+  CHECK_THROWS_WITH(make({{"lead_s", 180.0}}, {{"kind", std::string("gru")}, {"max_horizon_steps", 2L}}),
+                    Catch::Contains("lead_s") && Catch::Contains("2 intervals"));
 }

@@ -1,0 +1,17 @@
+#pragma once
+// `autoscale forecast-eval EVAL.toml`: rolling-origin evaluation of forecasters on a trace (README.md,
+// "Forecast evaluation"; the file's keys under "Scenario file reference").
+#include <string>
+
+namespace autoscale {
+
+struct ForecastEvalArgs {
+  std::string eval_file;
+  std::string out;  // empty: results/<EVAL file stem>.h5
+  bool json = false;
+  bool quiet = false;
+};
+
+int cmd_forecast_eval(const ForecastEvalArgs& args);
+
+}  // namespace autoscale
