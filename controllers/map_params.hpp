@@ -45,6 +45,12 @@ class MapParams : public Params {
     return f;
   }
   bool has(const std::string& k) const override { return values_.count(k) > 0; }
+  bool is_list(const std::string& k) const override {
+    const Value* v = find(k);
+    return v && (std::holds_alternative<std::vector<double>>(*v) ||
+                 std::holds_alternative<std::vector<std::string>>(*v) ||
+                 std::holds_alternative<std::vector<Table>>(*v));
+  }
   std::unique_ptr<Params> table(const std::string& k) override {
     const Value* v = find(k);
     if (!v) fail(k, "a section (this key is required)");

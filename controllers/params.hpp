@@ -24,6 +24,8 @@ class Params {
   // An array of numbers, each checked as number() checks one; `fallback` when absent.
   virtual std::vector<double> numbers(const std::string& key, std::vector<double> fallback) = 0;
   virtual bool has(const std::string& key) const = 0;
+  // Whether the key holds an array (for keys that take a value or a list).
+  virtual bool is_list(const std::string& /*key*/) const { return false; }
   // A nested section (a TOML table, a JSON object); throws when absent (check has() first).
   virtual std::unique_ptr<Params> table(const std::string& key) = 0;
   // An array of sections ([[x]] or [{...}] ); empty when absent.

@@ -24,6 +24,7 @@ const Entry kRegistry[] = {
     {"kpa", &make_kpa_controller},
     {"keda", &make_keda_controller},
     {"predictive", &make_predictive_controller},
+    {"oracle", &make_oracle_controller},
 };
 }  // namespace
 

@@ -38,6 +38,7 @@ std::unique_ptr<Controller> make_kpa_controller(Params&, const ControllerContext
 std::unique_ptr<Controller> make_keda_controller(Params&, const ControllerContext&);
 std::unique_ptr<Controller> make_predictive_controller(Params&,
                                                        const ControllerContext&);  // controllers/predictive/
+std::unique_ptr<Controller> make_oracle_controller(Params&, const ControllerContext&);  // controllers/oracle/
 
 // Helper shared by factories: the `services` key, checked against the scenario's services (default: all).
 std::vector<std::string> controlled_services(Params& params, const ControllerContext& ctx);

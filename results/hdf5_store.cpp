@@ -1,217 +1,27 @@
 #include "results/hdf5_store.hpp"
 
-#include <hdf5.h>
 #include <unistd.h>
 
-#include <algorithm>
-#include <cerrno>
-#include <cstdio>
-#include <cstring>
 #include <exception>
 #include <stdexcept>
 #include <utility>
 
 #include "controllers/base/error.hpp"
+#include "results/hdf5_io.hpp"
 
 namespace autoscale {
 
 namespace {
 
+using namespace h5io;
+
 constexpr int kSchemaVersion = 3;
-
-// Where an HDF5 call acted, for messages: the file, and the object (or attribute) inside it.
-struct Where {
-  std::string file;
-  std::string path;
-  bool reading = false;  // a failure while reading is bad input (InputError), while writing an internal error
-
-  Where child(const std::string& name) const {
-    return {file, (path == "/" ? "" : path) + "/" + name, reading};
-  }
-  Where attribute(const std::string& name) const {
-    return {file, path + " (attribute " + name + ")", reading};
-  }
-};
-
-// HDF5 error-stack walker: keeps the most specific description (the first one walking upward). It must not
-// throw through HDF5: on failure it stops the walk and the message goes without the detail.
-herr_t keep_first_description(unsigned n, const H5E_error2_t* e, void* data) noexcept {
-  try {
-    if (n == 0 && e->desc) *static_cast<std::string*>(data) = e->desc;
-    return 0;
-  } catch (...) {
-    return -1;
-  }
-}
-
-[[noreturn]] void fail(const char* call, const Where& at) {
-  std::string detail;
-  if (H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, keep_first_description, &detail) < 0) detail.clear();
-  std::string what = std::string(call) + " failed" + (detail.empty() ? "" : ": " + detail);
-  if (at.reading) throw InputError(at.file, 0, at.path, what + " (expected an autoscale result file)");
-  throw std::runtime_error(at.file + ": " + at.path + ": " + what);
-}
-
-void check(herr_t e, const char* call, const Where& at) {
-  if (e < 0) fail(call, at);
-}
-
-bool check_tri(htri_t t, const char* call, const Where& at) {
-  if (t < 0) fail(call, at);
-  return t > 0;
-}
-
-// HDF5 prints its error stack on stderr by default; the exceptions thrown here name the call, object and file
-// instead. Restored on exit (from a destructor, which has nobody to report a failure to).
-class QuietErrors {
- public:
-  QuietErrors() {
-    if (H5Eget_auto2(H5E_DEFAULT, &func_, &data_) < 0)
-      throw std::runtime_error("HDF5: H5Eget_auto2 failed (reading the error-printing setting)");
-    if (H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr) < 0)
-      throw std::runtime_error("HDF5: H5Eset_auto2 failed (turning off error printing)");
-  }
-  QuietErrors(const QuietErrors&) = delete;
-  QuietErrors& operator=(const QuietErrors&) = delete;
-  ~QuietErrors() { H5Eset_auto2(H5E_DEFAULT, func_, data_); }
-
- private:
-  H5E_auto2_t func_ = nullptr;
-  void* data_ = nullptr;
-};
-
-// RAII for HDF5 identifiers. The destructor's close cannot report a failure; files that are written are
-// closed with close(), which does.
-class Id {
- public:
-  using Close = herr_t (*)(hid_t);
-  Id(hid_t id, Close close, const char* call, const Where& at) : id_(id), close_(close) {
-    if (id < 0) fail(call, at);
-  }
-  Id(const Id&) = delete;
-  Id& operator=(const Id&) = delete;
-  Id(Id&& o) noexcept : id_(o.id_), close_(o.close_) { o.id_ = -1; }
-  ~Id() {
-    if (id_ >= 0) close_(id_);
-  }
-  void close(const char* call, const Where& at) {
-    hid_t id = id_;
-    id_ = -1;
-    check(close_(id), call, at);
-  }
-  operator hid_t() const { return id_; }
-
- private:
-  hid_t id_;
-  Close close_;
-};
-
-// An open file, group or dataset and where it is.
-struct Node {
-  Id id;
-  Where at;
-};
+// Run groups record their modification time (HDF5's default); datasets do not (write_1d).
+constexpr bool kGroupTimes = true;
 
 Node create_group(const Node& parent, const std::string& name) {
-  Where at = parent.at.child(name);
-  Id gcpl(H5Pcreate(H5P_GROUP_CREATE), H5Pclose, "H5Pcreate", at);
-  check(H5Pset_link_creation_order(gcpl, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED),
-        "H5Pset_link_creation_order", at);
-  return {Id(H5Gcreate2(parent.id, name.c_str(), H5P_DEFAULT, gcpl, H5P_DEFAULT), H5Gclose, "H5Gcreate2", at),
-          at};
+  return h5io::create_group(parent, name, kGroupTimes);
 }
-
-Node open_group(const Node& parent, const std::string& name) {
-  Where at = parent.at.child(name);
-  return {Id(H5Gopen2(parent.id, name.c_str(), H5P_DEFAULT), H5Gclose, "H5Gopen2", at), at};
-}
-
-// Variable-length UTF-8 strings: nothing is cut, whatever the length.
-Id vlen_string(const Where& at) {
-  Id t(H5Tcopy(H5T_C_S1), H5Tclose, "H5Tcopy", at);
-  check(H5Tset_size(t, H5T_VARIABLE), "H5Tset_size", at);
-  check(H5Tset_cset(t, H5T_CSET_UTF8), "H5Tset_cset", at);
-  return t;
-}
-
-void attr_string(const Node& obj, const std::string& name, const std::string& value) {
-  Where at = obj.at.attribute(name);
-  Id type = vlen_string(at);
-  Id space(H5Screate(H5S_SCALAR), H5Sclose, "H5Screate", at);
-  Id a(H5Acreate2(obj.id, name.c_str(), type, space, H5P_DEFAULT, H5P_DEFAULT), H5Aclose, "H5Acreate2", at);
-  const char* p = value.c_str();
-  check(H5Awrite(a, type, &p), "H5Awrite", at);
-}
-
-template <class T>
-void attr_scalar(const Node& obj, const std::string& name, hid_t file_type, hid_t mem_type, T v) {
-  Where at = obj.at.attribute(name);
-  Id space(H5Screate(H5S_SCALAR), H5Sclose, "H5Screate", at);
-  Id a(H5Acreate2(obj.id, name.c_str(), file_type, space, H5P_DEFAULT, H5P_DEFAULT), H5Aclose, "H5Acreate2",
-       at);
-  check(H5Awrite(a, mem_type, &v), "H5Awrite", at);
-}
-
-// Datasets carry no modification times, so equal data gives equal files.
-Id dataset_props(size_t n, size_t elem, const Where& at) {
-  Id dcpl(H5Pcreate(H5P_DATASET_CREATE), H5Pclose, "H5Pcreate", at);
-  check(H5Pset_obj_track_times(dcpl, false), "H5Pset_obj_track_times", at);
-  if (n * elem > (1u << 16)) {
-    hsize_t chunk = std::max<hsize_t>(1, std::min<hsize_t>(n, (1u << 16) / elem + 1));
-    check(H5Pset_chunk(dcpl, 1, &chunk), "H5Pset_chunk", at);
-    check(H5Pset_deflate(dcpl, 4), "H5Pset_deflate", at);
-  }
-  return dcpl;
-}
-
-void write_1d(const Node& parent, const std::string& name, hid_t file_type, hid_t mem_type, const void* data,
-              size_t n, size_t elem, const char* units = nullptr) {
-  Where at = parent.at.child(name);
-  hsize_t dims = n;
-  Id space(H5Screate_simple(1, &dims, nullptr), H5Sclose, "H5Screate_simple", at);
-  Id dcpl = dataset_props(n, elem, at);
-  Node ds{Id(H5Dcreate2(parent.id, name.c_str(), file_type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT), H5Dclose,
-             "H5Dcreate2", at),
-          at};
-  if (n > 0) check(H5Dwrite(ds.id, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data), "H5Dwrite", at);
-  if (units) attr_string(ds, "units", units);
-}
-
-void write_doubles(const Node& g, const std::string& name, const std::vector<double>& v, const char* units) {
-  write_1d(g, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, v.data(), v.size(), sizeof(double), units);
-}
-void write_ints(const Node& g, const std::string& name, const std::vector<int32_t>& v, const char* units) {
-  write_1d(g, name, H5T_STD_I32LE, H5T_NATIVE_INT32, v.data(), v.size(), sizeof(int32_t), units);
-}
-
-// A compound table: rows are Rec structs in memory; in the file the fields are packed (no padding bytes) with
-// the given file types.
-template <class Rec>
-class Table {
- public:
-  Table(const Node& parent, std::string name)
-      : parent_(parent),
-        name_(std::move(name)),
-        at_(parent.at.child(name_)),
-        mem_(H5Tcreate(H5T_COMPOUND, sizeof(Rec)), H5Tclose, "H5Tcreate", at_),
-        file_(H5Tcreate(H5T_COMPOUND, sizeof(Rec)), H5Tclose, "H5Tcreate", at_) {}
-  Table& field(const char* name, size_t offset, hid_t mem_type, hid_t file_type) {
-    check(H5Tinsert(mem_, name, offset, mem_type), "H5Tinsert", at_);
-    check(H5Tinsert(file_, name, offset, file_type), "H5Tinsert", at_);
-    return *this;
-  }
-  void write(const std::vector<Rec>& rows) {
-    check(H5Tpack(file_), "H5Tpack", at_);
-    write_1d(parent_, name_, file_, mem_, rows.data(), rows.size(), sizeof(Rec));
-  }
-  const Where& at() const { return at_; }
-
- private:
-  const Node& parent_;
-  std::string name_;
-  Where at_;
-  Id mem_, file_;
-};
 
 struct EventRec {
   double time_s;
@@ -240,12 +50,12 @@ void write_run(const Node& runs, const RunResult& r) {
   Node g = create_group(runs, r.name);
   for (const auto& v : r.summary) {
     if (v.integer)
-      attr_scalar<int64_t>(g, v.key, H5T_STD_I64LE, H5T_NATIVE_INT64, static_cast<int64_t>(v.value));
+      attr_int(g, v.key, static_cast<int64_t>(v.value));
     else
-      attr_scalar<double>(g, v.key, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, v.value);
+      attr_double(g, v.key, v.value);
   }
   attr_string(g, "config_toml", r.config_toml);
-  attr_scalar<double>(g, "record_interval_s", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, r.record_interval_s);
+  attr_double(g, "record_interval_s", r.record_interval_s);
   write_doubles(g, "time_s", r.time_s, "s");
   write_doubles(g, "cost_usd", r.cost_usd, "USD");
   {
@@ -271,11 +81,10 @@ void write_run(const Node& runs, const RunResult& r) {
   }
   {
     Table<EventRec> t(g, "events");
-    Id str = vlen_string(t.at());
-    t.field("time_s", HOFFSET(EventRec, time_s), H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE)
-        .field("instance", HOFFSET(EventRec, instance), H5T_NATIVE_INT32, H5T_STD_I32LE)
-        .field("service", HOFFSET(EventRec, service), H5T_NATIVE_INT32, H5T_STD_I32LE)
-        .field("transition", HOFFSET(EventRec, transition), str, str);
+    t.real(RESULTS_FIELD(EventRec, time_s))
+        .int32(RESULTS_FIELD(EventRec, instance))
+        .int32(RESULTS_FIELD(EventRec, service))
+        .text(RESULTS_FIELD(EventRec, transition));
     std::vector<EventRec> rows(r.events.size());
     for (size_t i = 0; i < rows.size(); ++i) {
       const EventRow& e = r.events[i];
@@ -285,15 +94,14 @@ void write_run(const Node& runs, const RunResult& r) {
   }
   {
     Table<DecisionRec> t(g, "decisions");
-    Id str = vlen_string(t.at());
-    t.field("time_s", HOFFSET(DecisionRec, time_s), H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE)
-        .field("service", HOFFSET(DecisionRec, service), H5T_NATIVE_INT32, H5T_STD_I32LE)
-        .field("current", HOFFSET(DecisionRec, current), H5T_NATIVE_INT32, H5T_STD_I32LE)
-        .field("desired", HOFFSET(DecisionRec, desired), H5T_NATIVE_INT32, H5T_STD_I32LE)
-        .field("metric", HOFFSET(DecisionRec, metric), str, str)
-        .field("metric_value", HOFFSET(DecisionRec, metric_value), H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE)
-        .field("rule", HOFFSET(DecisionRec, rule), str, str)
-        .field("details", HOFFSET(DecisionRec, details), str, str);
+    t.real(RESULTS_FIELD(DecisionRec, time_s))
+        .int32(RESULTS_FIELD(DecisionRec, service))
+        .int32(RESULTS_FIELD(DecisionRec, current))
+        .int32(RESULTS_FIELD(DecisionRec, desired))
+        .text(RESULTS_FIELD(DecisionRec, metric))
+        .real(RESULTS_FIELD(DecisionRec, metric_value))
+        .text(RESULTS_FIELD(DecisionRec, rule))
+        .text(RESULTS_FIELD(DecisionRec, details));
     std::vector<DecisionRec> rows(r.decisions.size());
     std::vector<double> wall(r.decisions.size());
     for (size_t i = 0; i < rows.size(); ++i) {
@@ -310,31 +118,16 @@ void write_run(const Node& runs, const RunResult& r) {
   attr_string(g, "service_names", joined);
   if (!r.requests.empty()) {
     Table<RequestRec> t(g, "requests");
-    t.field("arrival_s", HOFFSET(RequestRec, arrival_s), H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE)
-        .field("latency_s", HOFFSET(RequestRec, latency_s), H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE)
-        .field("wait_s", HOFFSET(RequestRec, wait_s), H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE)
-        .field("failed", HOFFSET(RequestRec, failed), H5T_NATIVE_UINT8, H5T_STD_U8LE);
+    t.real(RESULTS_FIELD(RequestRec, arrival_s))
+        .real(RESULTS_FIELD(RequestRec, latency_s))
+        .real(RESULTS_FIELD(RequestRec, wait_s))
+        .flag(RESULTS_FIELD(RequestRec, failed));
     std::vector<RequestRec> rows(r.requests.size());
     for (size_t i = 0; i < rows.size(); ++i)
       rows[i] = {r.requests[i].arrival_s, r.requests[i].latency_s, r.requests[i].wait_s,
                  r.requests[i].failed};
     t.write(rows);
   }
-}
-
-Node create_file(const std::string& path) {
-  Where at{path, "/", false};
-  Id fcpl(H5Pcreate(H5P_FILE_CREATE), H5Pclose, "H5Pcreate", at);
-  check(H5Pset_link_creation_order(fcpl, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED),
-        "H5Pset_link_creation_order", at);
-  return {Id(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, fcpl, H5P_DEFAULT), H5Fclose, "H5Fcreate", at), at};
-}
-
-// Flushes and closes a written file, reporting a failure (a full disk shows here). Every object in it must be
-// closed already, or HDF5 would defer the close.
-void finish_file(Node& f) {
-  check(H5Fflush(f.id, H5F_SCOPE_LOCAL), "H5Fflush", f.at);
-  f.id.close("H5Fclose", f.at);
 }
 
 // H5Literate callback: collects link names. It must not throw through HDF5: an exception is kept and rethrown
@@ -379,8 +172,7 @@ void write_run_file(const std::string& path, const RunResult& run) {
 void assemble_results(const std::string& path, const FileMeta& meta,
                       const std::vector<std::string>& run_files) {
   QuietErrors quiet;
-  std::string tmp = path + ".tmp." + std::to_string(getpid());
-  try {
+  write_replacing(path, [&](const std::string& tmp) {
     Node f = create_file(tmp);
     for (const auto& [k, v] : meta.text) attr_string(f, k, v);
     attr_scalar<uint64_t>(f, "seed", H5T_STD_U64LE, H5T_NATIVE_UINT64, meta.seed);
@@ -397,12 +189,7 @@ void assemble_results(const std::string& path, const FileMeta& meta,
       }
     }
     finish_file(f);
-    if (std::rename(tmp.c_str(), path.c_str()) != 0)
-      throw std::runtime_error("cannot rename " + tmp + " to " + path + ": " + std::strerror(errno));
-  } catch (...) {
-    std::remove(tmp.c_str());
-    throw;
-  }
+  });
 }
 
 namespace {
@@ -458,6 +245,10 @@ std::string hdf5_version() {
   unsigned maj = 0, min = 0, rel = 0;
   if (H5get_libversion(&maj, &min, &rel) < 0) throw std::runtime_error("HDF5: H5get_libversion failed");
   return std::to_string(maj) + "." + std::to_string(min) + "." + std::to_string(rel);
+}
+
+int results_schema_version() {
+  return kSchemaVersion;
 }
 
 }  // namespace autoscale

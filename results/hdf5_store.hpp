@@ -35,5 +35,7 @@ struct StoredRun {
 std::vector<StoredRun> read_summaries(const std::string& path);
 
 std::string hdf5_version();
+// The schema_version attribute of the files written here (results/SCHEMA.md).
+int results_schema_version();
 
 }  // namespace autoscale

@@ -69,6 +69,29 @@ struct Metrics {
   double burst_fraction = kNaN, mae_burst = kNaN, mae_calm = kNaN;
 };
 
+// Every metric but n, by name, in the order reports and result files list them (README.md;
+// results/SCHEMA.md).
+struct MetricField {
+  const char* name;
+  double Metrics::*value;
+};
+inline constexpr MetricField kMetricFields[] = {
+    {"mae", &Metrics::mae},
+    {"rmse", &Metrics::rmse},
+    {"smape", &Metrics::smape},
+    {"mase", &Metrics::mase},
+    {"pinball", &Metrics::pinball},
+    {"coverage_80", &Metrics::coverage_80},
+    {"width_80", &Metrics::width_80},
+    {"bias", &Metrics::bias},
+    {"under_forecast_fraction", &Metrics::under_forecast_fraction},
+    {"under_forecast_mae", &Metrics::under_forecast_mae},
+    {"over_forecast_fraction", &Metrics::over_forecast_fraction},
+    {"over_forecast_mae", &Metrics::over_forecast_mae},
+    {"burst_fraction", &Metrics::burst_fraction},
+    {"mae_burst", &Metrics::mae_burst},
+    {"mae_calm", &Metrics::mae_calm}};
+
 // The building blocks, on equal-length vectors (NaN when empty).
 double mae(const std::vector<double>& y, const std::vector<double>& f);
 double rmse(const std::vector<double>& y, const std::vector<double>& f);

@@ -1,4 +1,7 @@
-// The LibTorch networks behind NeuralForecaster: the only translation unit that includes torch headers.
+// The LibTorch networks behind NeuralForecaster: the only translation unit that includes torch headers, built
+// as the plugin libautoscale_torch.so (forecasters/torch/backend.hpp: loaded on first use, so that processes
+// that never touch a network do not pay for LibTorch). Of its own it exports three extern "C" functions (the
+// interface version, create and load); everything else of this file is hidden.
 //
 // Input: a window of input_steps steps, each the scaled value plus (time_features) sin/cos of the time of day
 // and of the day of the week. Output: max_horizon_steps x quantiles values (scaled units), added to the
@@ -17,8 +20,10 @@
 #include <random>
 #include <sstream>
 #include <string>
+#include <type_traits>
 
 #include "controllers/base/error.hpp"
+#include "forecasters/torch/backend.hpp"
 #include "forecasters/torch/neural.hpp"
 
 namespace autoscale::forecast {
@@ -181,13 +186,12 @@ class ThreadScope {
   int previous_;
 };
 
-}  // namespace
-
-struct NeuralForecaster::Impl {
+class TorchBackend final : public NeuralBackend {
+ public:
   NeuralConfig cfg;
   Scaler scaler;
   Net net{nullptr};
-  bool trained = false;
+  bool is_trained = false;
   double step_s = 0;   // of the training data
   torch::Tensor taus;  // [quantiles], for the pinball loss
 
@@ -201,7 +205,7 @@ struct NeuralForecaster::Impl {
   mutable bool rows_valid = false;
   mutable torch::Tensor input;  // [1, input_steps, features], reused
 
-  explicit Impl(NeuralConfig c) : cfg(std::move(c)) {
+  explicit TorchBackend(NeuralConfig c) : cfg(std::move(c)) {
     scaler.mode = Scaler::parse(cfg.scaling);
     taus = torch::tensor(std::vector<float>(cfg.quantiles.begin(), cfg.quantiles.end()));
   }
@@ -280,21 +284,21 @@ struct NeuralForecaster::Impl {
     return torch::max(taus * err, (taus - 1) * err).mean();
   }
 
-  double evaluate(const torch::Tensor& x, const torch::Tensor& y) {
+  double evaluate(const torch::Tensor& x, const torch::Tensor& y) const {
     torch::NoGradGuard no_grad;
-    net->eval();
+    net.ptr()->eval();
     const long n = x.size(0), chunk = 1024;
     double sum = 0;
     for (long i = 0; i < n; i += chunk) {
       long b = std::min(chunk, n - i);
-      sum +=
-          pinball(net->forward(x.narrow(0, i, b)), y.narrow(0, i, b)).item<double>() * static_cast<double>(b);
+      sum += pinball(net.ptr()->forward(x.narrow(0, i, b)), y.narrow(0, i, b)).item<double>() *
+             static_cast<double>(b);
     }
     return n ? sum / static_cast<double>(n) : 0.0;
   }
 
   TrainReport train(const std::vector<SeriesData>& train_data, const std::vector<SeriesData>& validation,
-                    const std::function<void(const EpochReport&)>& progress) {
+                    const std::function<void(const EpochReport&)>& progress) override {
     if (train_data.empty()) throw InputError("", 0, "train", "at least one training series");
     const double step = train_data.front().step_s;
     check_series(train_data, step);
@@ -311,7 +315,7 @@ struct NeuralForecaster::Impl {
     ThreadScope threads(cfg.threads);
     auto [tx, ty] = windows(train_data);
     auto [vx, vy] = windows(validation);
-    trained = false;
+    is_trained = false;
     rows_valid = false;
     build();
     torch::optim::Adam adam(net->parameters(),
@@ -375,7 +379,7 @@ struct NeuralForecaster::Impl {
     }
     net->eval();
     report.best_validation_loss = best_loss;
-    trained = true;
+    is_trained = true;
     step_s = step;
     rows_valid = false;
     return report;
@@ -460,34 +464,31 @@ struct NeuralForecaster::Impl {
       bad("weights", std::string("a weights file written by save() (") + e.what() + ")");
     }
   }
+
+  // NeuralBackend (train() is above).
+  bool trained() const override { return is_trained; }
+  double loss(const std::vector<SeriesData>& data) const override;
+  nlohmann::json save(const std::string& weights_path) const override;
+  void observe(double t_s, double value) override;
+  void fit(const std::vector<double>& values, double step_s, double t0_s) override;
+  Forecast predict(const std::vector<int>& horizons_steps,
+                   const std::vector<double>& quantiles) const override;
+  double trained_step_s() const override { return is_trained ? step_s : 0.0; }
 };
 
-NeuralForecaster::NeuralForecaster(NeuralConfig cfg) : impl_(std::make_unique<Impl>(std::move(cfg))) {}
-NeuralForecaster::~NeuralForecaster() = default;
-
-TrainReport NeuralForecaster::train(const std::vector<SeriesData>& train,
-                                    const std::vector<SeriesData>& validation,
-                                    const std::function<void(const EpochReport&)>& progress) {
-  return impl_->train(train, validation, progress);
-}
-
-bool NeuralForecaster::trained() const {
-  return impl_->trained;
-}
-
-double NeuralForecaster::loss(const std::vector<SeriesData>& data) const {
-  if (!impl_->trained) throw InputError("", 0, "model", "a trained model");
+double TorchBackend::loss(const std::vector<SeriesData>& data) const {
+  if (!is_trained) throw InputError("", 0, "model", "a trained model");
   if (data.empty()) return 0;
-  impl_->check_series(data, data.front().step_s);
+  check_series(data, data.front().step_s);
   std::lock_guard<std::mutex> lock(torch_state_mutex());
-  ThreadScope threads(impl_->cfg.threads);
-  auto [x, y] = impl_->windows(data);
-  return impl_->evaluate(x, y);
+  ThreadScope threads(cfg.threads);
+  auto [x, y] = windows(data);
+  return evaluate(x, y);
 }
 
-nlohmann::json NeuralForecaster::save(const std::string& weights_path) const {
-  const Impl& m = *impl_;
-  if (!m.trained) throw InputError(weights_path, 0, "model", "a trained model to save");
+nlohmann::json TorchBackend::save(const std::string& weights_path) const {
+  const TorchBackend& m = *this;
+  if (!m.is_trained) throw InputError(weights_path, 0, "model", "a trained model to save");
   // Serialized to memory first: a stream archive is named "archive" inside, a file archive after its file,
   // and the bytes must not depend on the file's name.
   std::ostringstream out;
@@ -513,22 +514,25 @@ nlohmann::json NeuralForecaster::save(const std::string& weights_path) const {
   }
   nlohmann::json norm{{"scaling", m.cfg.scaling}};
   if (m.scaler.mode == Scaler::global) norm["mean"] = m.scaler.mean, norm["sd"] = m.scaler.sd;
-  return {{"kind", m.cfg.kind},    {"config", m.cfg.to_json()},         {"step_s", m.step_s},
-          {"normalisation", norm}, {"parameters", m.parameter_count()}, {"weights_fnv1a64", fnv1a64(bytes)}};
+  // "config" is NeuralForecaster::save's (NeuralConfig::to_json is in the main program).
+  return {{"kind", m.cfg.kind},
+          {"step_s", m.step_s},
+          {"normalisation", norm},
+          {"parameters", m.parameter_count()},
+          {"weights_fnv1a64", fnv1a64(bytes)}};
 }
 
-std::unique_ptr<NeuralForecaster> NeuralForecaster::load(const nlohmann::json& description,
-                                                         const std::string& weights_path) {
+// NeuralForecaster::load has checked that the description is an object and read its "config" into `cfg`.
+std::unique_ptr<TorchBackend> load_backend(const NeuralConfig& cfg, const nlohmann::json& description,
+                                           const std::string& weights_path) {
   auto bad = [&](const std::string& field, const std::string& expected) {
     throw InputError(weights_path, 0, field, expected);
   };
-  if (!description.is_object()) bad("model", "a description written by save() (an object)");
   auto get = [&](const char* key) -> const nlohmann::json& {
     auto it = description.find(key);
     if (it == description.end()) bad(std::string("model.") + key, "a value (this key is required)");
     return *it;
   };
-  NeuralConfig cfg = NeuralConfig::from_json(get("config"), weights_path);
   const nlohmann::json& kind = get("kind");
   if (!kind.is_string() || kind.get<std::string>() != cfg.kind)
     bad("model.kind", "the config's kind (\"" + cfg.kind + "\")");
@@ -538,8 +542,8 @@ std::unique_ptr<NeuralForecaster> NeuralForecaster::load(const nlohmann::json& d
   const nlohmann::json& norm = get("normalisation");
   if (!norm.is_object() || !norm.contains("scaling") || norm["scaling"] != cfg.scaling)
     bad("model.normalisation", "an object whose scaling is the config's (\"" + cfg.scaling + "\")");
-  auto model = std::make_unique<NeuralForecaster>(cfg);
-  Impl& m = *model->impl_;
+  auto model = std::make_unique<TorchBackend>(cfg);
+  TorchBackend& m = *model;
   if (m.scaler.mode == Scaler::global) {
     auto number = [&](const char* key) {
       auto it = norm.find(key);
@@ -563,13 +567,13 @@ std::unique_ptr<NeuralForecaster> NeuralForecaster::load(const nlohmann::json& d
   if (!checksum.is_string()) bad("model.weights_fnv1a64", "the weights file's checksum (a hex string)");
   m.load_weights(weights_path, checksum.get<std::string>());
   m.net->eval();
-  m.trained = true;
+  m.is_trained = true;
   m.step_s = step.get<double>();
   return model;
 }
 
-void NeuralForecaster::observe(double t_s, double value) {
-  Impl& m = *impl_;
+void TorchBackend::observe(double t_s, double value) {
+  TorchBackend& m = *this;
   if (!std::isfinite(t_s)) throw InputError("", 0, "t_s", "a finite time");
   if (m.have_t && !(t_s > m.times.back()))
     throw InputError("", 0, "t_s",
@@ -579,12 +583,12 @@ void NeuralForecaster::observe(double t_s, double value) {
   m.push(t_s, value);
 }
 
-void NeuralForecaster::fit(const std::vector<double>& values, double step_s, double t0_s) {
-  Impl& m = *impl_;
+void TorchBackend::fit(const std::vector<double>& values, double step_s, double t0_s) {
+  TorchBackend& m = *this;
   if (!(step_s > 0) || !std::isfinite(step_s)) throw InputError("", 0, "step_s", "a positive step");
   if (!std::isfinite(t0_s)) throw InputError("", 0, "t0_s", "a finite time");
   for (double v : values) m.check_value(v, "");
-  if (!m.trained) {
+  if (!m.is_trained) {
     const long n = static_cast<long>(values.size()), w = m.cfg.input_steps, h = m.cfg.max_horizon_steps;
     const long n_val = m.cfg.validation_fraction > 0
                            ? std::max(h, std::lround(static_cast<double>(n) * m.cfg.validation_fraction))
@@ -615,9 +619,9 @@ void NeuralForecaster::fit(const std::vector<double>& values, double step_s, dou
     m.push(t0_s + static_cast<double>(i) * step_s, values[i]);
 }
 
-Forecast NeuralForecaster::predict(const std::vector<int>& horizons_steps,
-                                   const std::vector<double>& quantiles) const {
-  const Impl& m = *impl_;
+Forecast TorchBackend::predict(const std::vector<int>& horizons_steps,
+                               const std::vector<double>& quantiles) const {
+  const TorchBackend& m = *this;
   if (m.values.empty()) throw InputError("", 0, "history", "at least one observation before a forecast");
   const std::vector<double>& g = m.cfg.quantiles;
   for (int h : horizons_steps)
@@ -639,7 +643,7 @@ Forecast NeuralForecaster::predict(const std::vector<int>& horizons_steps,
                           : std::make_pair(lo, (q - g[lo]) / (g[lo + 1] - g[lo]));
   }
   Forecast f{horizons_steps, quantiles, std::vector<std::vector<double>>(horizons_steps.size())};
-  const bool ready = m.trained && m.values.size() >= static_cast<std::size_t>(m.cfg.input_steps);
+  const bool ready = m.is_trained && m.values.size() >= static_cast<std::size_t>(m.cfg.input_steps);
   if (ready && !m.rows_valid) m.compute_rows();
   for (std::size_t i = 0; i < horizons_steps.size(); ++i) {
     f.values[i].resize(quantiles.size());
@@ -656,17 +660,28 @@ Forecast NeuralForecaster::predict(const std::vector<int>& horizons_steps,
   return f;
 }
 
-std::string NeuralForecaster::kind() const {
-  return impl_->cfg.kind;
+}  // namespace
+
+// The plugin's entry points (backend.hpp), found with dlsym: the only symbols of this file it exports.
+#define AUTOSCALE_TORCH_EXPORT __attribute__((visibility("default")))
+
+extern "C" AUTOSCALE_TORCH_EXPORT int autoscale_torch_abi() {
+  return kNeuralBackendAbi;
 }
-int NeuralForecaster::max_horizon_steps() const {
-  return impl_->cfg.max_horizon_steps;
+
+extern "C" AUTOSCALE_TORCH_EXPORT NeuralBackend* autoscale_torch_create(const NeuralConfig& cfg) {
+  return new TorchBackend(cfg);
 }
-double NeuralForecaster::trained_step_s() const {
-  return impl_->trained ? impl_->step_s : 0.0;
+
+extern "C" AUTOSCALE_TORCH_EXPORT NeuralBackend* autoscale_torch_load(const NeuralConfig& cfg,
+                                                                      const nlohmann::json& description,
+                                                                      const std::string& weights_path) {
+  return load_backend(cfg, description, weights_path).release();
 }
-const NeuralConfig& NeuralForecaster::config() const {
-  return impl_->cfg;
-}
+
+// The entry points have the types NeuralForecaster casts dlsym's answers to.
+static_assert(std::is_same_v<decltype(autoscale_torch_abi), NeuralAbiFn>);
+static_assert(std::is_same_v<decltype(autoscale_torch_create), NeuralCreateFn>);
+static_assert(std::is_same_v<decltype(autoscale_torch_load), NeuralLoadFn>);
 
 }  // namespace autoscale::forecast

@@ -1,7 +1,10 @@
 #pragma once
 // The LibTorch forecasters: `lstm`, `gru` and `transformer` (a minimal encoder). This header includes no
-// torch: the networks, their training and their files live behind a pimpl in forecasters/torch/*.cpp, the
-// only translation units of the project that include torch headers.
+// torch: the networks, their training and their files live behind an interface
+// (forecasters/torch/backend.hpp) in the plugin libautoscale_torch.so (forecasters/torch/neural.cpp, the only
+// translation unit of the project that includes torch headers), which the first NeuralForecaster built or
+// loaded in a process dlopen's (forecasters/torch/neural_proxy.cpp says where it looks; a plugin that cannot
+// be loaded is an InputError).
 //
 // A model reads a window of the last `input_steps` values (scaled, see `scaling`) plus time features and
 // predicts, with one direct output per step ahead (1..max_horizon_steps) and per quantile of its grid, the
@@ -80,6 +83,8 @@ struct TrainReport {
 const std::vector<std::string>& neural_kinds();
 bool is_neural_kind(const std::string& kind);
 
+class NeuralBackend;  // private: forecasters/torch/backend.hpp
+
 class NeuralForecaster : public Forecaster {
  public:
   explicit NeuralForecaster(NeuralConfig cfg);
@@ -123,8 +128,9 @@ class NeuralForecaster : public Forecaster {
   const NeuralConfig& config() const;
 
  private:
-  struct Impl;
-  std::unique_ptr<Impl> impl_;
+  NeuralForecaster(NeuralConfig cfg, std::unique_ptr<NeuralBackend> backend);
+  NeuralConfig cfg_;
+  std::unique_ptr<NeuralBackend> impl_;  // made by the plugin
 };
 
 // make_forecaster's factory for the neural kinds: an untrained model (fit() trains it).

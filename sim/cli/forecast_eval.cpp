@@ -375,22 +375,9 @@ class Progress {
 };
 
 nlohmann::json metrics_json(const ev::Metrics& m) {
-  return {{"n", m.n},
-          {"mae", m.mae},
-          {"rmse", m.rmse},
-          {"smape", m.smape},
-          {"mase", m.mase},
-          {"pinball", m.pinball},
-          {"coverage_80", m.coverage_80},
-          {"width_80", m.width_80},
-          {"bias", m.bias},
-          {"under_forecast_fraction", m.under_forecast_fraction},
-          {"under_forecast_mae", m.under_forecast_mae},
-          {"over_forecast_fraction", m.over_forecast_fraction},
-          {"over_forecast_mae", m.over_forecast_mae},
-          {"burst_fraction", m.burst_fraction},
-          {"mae_burst", m.mae_burst},
-          {"mae_calm", m.mae_calm}};
+  nlohmann::json j = {{"n", m.n}};
+  for (const auto& f : ev::kMetricFields) j[f.name] = m.*f.value;
+  return j;
 }
 
 nlohmann::json report_json(const std::string& file, const Setup& s, const ev::Report& r,

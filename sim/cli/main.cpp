@@ -6,6 +6,7 @@
 
 #include "autoscale_version.hpp"
 #include "controllers/base/error.hpp"
+#include "sim/cli/bench_run.hpp"
 #include "sim/cli/forecast_eval.hpp"
 #include "sim/cli/runner.hpp"
 #include "sim/cli/train.hpp"
@@ -94,8 +95,21 @@ int main(int argc, char** argv) {
   feval_cmd->add_flag("--quiet", feval.quiet, "No progress on stderr");
 
   auto* bench_cmd =
-      app.add_subcommand("bench", "Benchmarks (ratios against a baseline measured in the same run)");
-  bench_cmd->require_subcommand(1);
+      app.add_subcommand("bench",
+                         "Benchmark controllers against each other (BENCH.toml: scenarios x controllers x "
+                         "seeds), or the engine and the forecasters (engine, forecasters)");
+  bench_cmd->require_subcommand(0, 1);
+  BenchArgs bench;
+  bench_cmd->add_option("bench", bench.file,
+                        "Bench file: scenarios x controllers x seeds (format: README.md, 'Benchmarking "
+                        "controllers'); or one of the subcommands");
+  bench_cmd->add_option("--out", bench.out, "Result file (default: results/<bench name>.h5)");
+  bench_cmd->add_option("--jobs", bench.jobs, "Runs simulated in parallel (default: one per core)")
+      ->check(CLI::PositiveNumber);
+  bench_cmd->add_option("--seeds", bench.seeds, "Run seeds 1..N instead of the file's (a quick look)")
+      ->check(CLI::Range(1, 10000));
+  bench_cmd->add_flag("--json", bench.json, "Print the statistics as JSON on stdout");
+  bench_cmd->add_flag("--quiet", bench.quiet, "No progress on stderr");
   bool bjson = false, bquiet = false;
   double bduration = 3000;
   auto* bench_engine =
@@ -198,6 +212,12 @@ int main(int argc, char** argv) {
     if (*feval_cmd) return cmd_forecast_eval(feval);
     if (*bench_forecasters) return cmd_bench_forecasters(fjson, fquiet);
     if (*bench_engine) return cmd_bench_engine(bjson, bduration, brounds, bjson || bquiet, binstances);
+    if (*bench_cmd) {
+      if (bench.file.empty())
+        throw InputError("command line", 0, "bench",
+                         "a bench file (autoscale bench BENCH.toml) or a subcommand: engine, forecasters");
+      return cmd_bench(bench);
+    }
   } catch (const InputError& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return 2;

@@ -14,6 +14,7 @@
 
 #include "autoscale_version.hpp"
 #include "controllers/base/error.hpp"
+#include "forecasters/eval/evaluation.hpp"
 #include "forecasters/store/model_store.hpp"
 #include "forecasters/store/sha256.hpp"
 #include "forecasters/torch/neural.hpp"
@@ -26,6 +27,7 @@ namespace fs = std::filesystem;
 using forecast::NeuralConfig;
 using forecast::NeuralForecaster;
 using forecast::SeriesData;
+namespace ev = forecast::eval;
 
 namespace {
 
@@ -33,58 +35,52 @@ struct Split {
   SeriesData train, validation, test;
 };
 
-struct HorizonMetrics {
-  double horizon_s = 0;
-  long n = 0;
-  double mae = 0, rmse = 0, pinball = 0, coverage_80 = 0, naive_mae = 0;
-};
-
-// Rolling origin over `test` (the model has seen `history` before it): at each origin the model predicts
-// every horizon from what it has observed, then observes the next value. At most ~2000 origins (a stride
-// over longer test splits). The naive forecast (the last value) is the baseline.
-std::vector<HorizonMetrics> test_metrics(NeuralForecaster& model, const std::vector<double>& history,
-                                         double history_t0_s, const SeriesData& test,
-                                         const std::vector<int>& horizons) {
-  std::vector<HorizonMetrics> out(horizons.size());
-  for (std::size_t i = 0; i < horizons.size(); ++i) out[i].horizon_s = horizons[i] * test.step_s;
-  if (test.values.empty()) return out;
-  model.fit(history, test.step_s, history_t0_s);  // a trained model only takes the history
-  const int hmax = *std::max_element(horizons.begin(), horizons.end());
-  const long n = static_cast<long>(test.values.size());
-  const long stride = std::max(1L, (n - hmax) / 2000);
-  const std::vector<double> q = {0.1, 0.5, 0.9};
-  double last = history.empty() ? test.values[0] : history.back();
-  for (long t = 0; t + hmax <= n; ++t) {
-    // the origin: everything before test.values[t] has been observed
-    if (t % stride == 0) {
-      forecast::Forecast f = model.predict(horizons, q);
-      for (std::size_t i = 0; i < horizons.size(); ++i) {
-        double actual = test.values[static_cast<std::size_t>(t + horizons[i] - 1)];
-        double lo = f.at(i, 0), med = f.at(i, 1), hi = f.at(i, 2);
-        HorizonMetrics& m = out[i];
-        double e = actual - med;
-        m.mae += std::abs(e);
-        m.rmse += e * e;
-        for (std::size_t k = 0; k < q.size(); ++k) {
-          double d = actual - f.at(i, k);
-          m.pinball += std::max(q[k] * d, (q[k] - 1) * d) / static_cast<double>(q.size());
-        }
-        m.coverage_80 += (actual >= lo && actual <= hi) ? 1 : 0;
-        m.naive_mae += std::abs(actual - last);
-        ++m.n;
-      }
+// The test metrics per horizon (train's table and model.json's `metrics.test`), pooled over the traces' test
+// splits. Each trace is walked by rolling origin (forecasters/eval): the model, frozen, takes the trace's
+// train and validation parts as history (fit() on a trained model only takes the history), then at each
+// origin predicts every horizon from what it has observed and observes on; a forecast counts when its target
+// is in the test split. At most ~2000 origins per trace (a stride over longer test splits). The naive
+// forecast (the value at the origin) is the baseline.
+nlohmann::json test_metrics(NeuralForecaster& model, const std::vector<Split>& splits,
+                            const std::vector<int>& horizons, double step_s) {
+  std::vector<ev::HorizonForecasts> pooled(horizons.size());  // no targets: there is no burst split
+  std::vector<std::vector<double>> naive(horizons.size());
+  auto append = [](std::vector<double>& to, const std::vector<double>& from) {
+    to.insert(to.end(), from.begin(), from.end());
+  };
+  for (const auto& s : splits) {
+    ev::Series series{s.train.values, s.train.t0_s, step_s};
+    series.values.insert(series.values.end(), s.validation.values.begin(), s.validation.values.end());
+    const std::size_t history = series.values.size();
+    if (history == 0 || s.test.values.empty()) continue;
+    series.values.insert(series.values.end(), s.test.values.begin(), s.test.values.end());
+    const long n = static_cast<long>(s.test.values.size());
+    const int stride = static_cast<int>(std::max(1L, (n - horizons.back()) / 2000));
+    auto per_horizon = ev::rolling_origin(model, series, {history, horizons, stride});
+    for (std::size_t k = 0; k < horizons.size(); ++k) {
+      const ev::HorizonForecasts& h = per_horizon[k];
+      ev::HorizonForecasts& p = pooled[k];
+      append(p.actual, h.actual);
+      append(p.p10, h.p10);
+      append(p.p50, h.p50);
+      append(p.p90, h.p90);
+      for (std::size_t target : h.target)
+        naive[k].push_back(series.values[target - static_cast<std::size_t>(h.horizon_steps)]);
     }
-    last = test.values[static_cast<std::size_t>(t)];
-    model.observe(test.t0_s + static_cast<double>(t) * test.step_s, last);
   }
-  for (auto& m : out) {
-    if (m.n == 0) continue;
-    double k = static_cast<double>(m.n);
-    m.mae /= k;
-    m.rmse = std::sqrt(m.rmse / k);
-    m.pinball /= k;
-    m.coverage_80 /= k;
-    m.naive_mae /= k;
+  nlohmann::json out = nlohmann::json::array();
+  for (std::size_t k = 0; k < horizons.size(); ++k) {
+    const ev::Metrics m = ev::compute_metrics(pooled[k], ev::kNaN, {});
+    const bool any = m.n > 0;  // no forecast: every metric 0
+    const double naive_mae = any ? ev::mae(pooled[k].actual, naive[k]) : 0.0;
+    out.push_back({{"horizon_s", horizons[k] * step_s},
+                   {"origins", m.n},
+                   {"mae", any ? m.mae : 0.0},
+                   {"rmse", any ? m.rmse : 0.0},
+                   {"pinball", any ? m.pinball : 0.0},
+                   {"coverage_80", any ? m.coverage_80 : 0.0},
+                   {"naive_mae", naive_mae},
+                   {"mae_vs_naive", naive_mae > 0 ? m.mae / naive_mae : 0.0}});
   }
   return out;
 }
@@ -197,35 +193,7 @@ int cmd_train(const TrainArgs& args) {
   if (horizons.empty()) horizons = {1, std::max(1, cfg.max_horizon_steps / 2), cfg.max_horizon_steps};
   std::sort(horizons.begin(), horizons.end());
   horizons.erase(std::unique(horizons.begin(), horizons.end()), horizons.end());
-  std::vector<HorizonMetrics> total(horizons.size());
-  for (const auto& s : splits) {
-    std::vector<double> history = s.train.values;
-    history.insert(history.end(), s.validation.values.begin(), s.validation.values.end());
-    auto m = test_metrics(model, history, s.train.t0_s, s.test, horizons);
-    for (std::size_t i = 0; i < m.size(); ++i) {
-      HorizonMetrics& t = total[i];
-      t.horizon_s = m[i].horizon_s;
-      double w = static_cast<double>(m[i].n);
-      t.mae += m[i].mae * w;
-      t.rmse += m[i].rmse * m[i].rmse * w;
-      t.pinball += m[i].pinball * w;
-      t.coverage_80 += m[i].coverage_80 * w;
-      t.naive_mae += m[i].naive_mae * w;
-      t.n += m[i].n;
-    }
-  }
-  nlohmann::json test_json = nlohmann::json::array();
-  for (auto& t : total) {
-    double k = std::max<double>(1, static_cast<double>(t.n));
-    test_json.push_back({{"horizon_s", t.horizon_s},
-                         {"origins", t.n},
-                         {"mae", t.mae / k},
-                         {"rmse", std::sqrt(t.rmse / k)},
-                         {"pinball", t.pinball / k},
-                         {"coverage_80", t.coverage_80 / k},
-                         {"naive_mae", t.naive_mae / k},
-                         {"mae_vs_naive", t.naive_mae > 0 ? t.mae / t.naive_mae : 0.0}});
-  }
+  const nlohmann::json test_json = test_metrics(model, splits, horizons, step_s);
   nlohmann::json history = nlohmann::json::array();
   for (const auto& e : report.epochs)
     history.push_back({{"epoch", e.epoch},

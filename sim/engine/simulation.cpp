@@ -7,6 +7,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
+#include <deque>
 #include <map>
 #include <sstream>
 
@@ -21,6 +23,66 @@
 #include "sim/requests/request_path.hpp"
 
 namespace autoscale {
+
+namespace {
+// The true future a clairvoyant controller is given. The rate: a second RateFunction on the same traffic and
+// seed (deterministic), queried where the arrival process queries it, at k x resolution_s, each step's rate
+// holding until the next; it is computed forward only, so the steps from now on are kept. The startups: the
+// fleet's own samples, drawn ahead.
+class EngineForesight : public Foresight {
+ public:
+  EngineForesight(const RunSpec& run, const ServiceGraph& graph, Fleet& fleet, const double& now)
+      : run_(run), graph_(graph), fleet_(fleet), now_(now), rate_(run.traffic, run.seed) {}
+
+  double peak_rps(const std::string& service, double t0_s, double t1_s) override {
+    int s = run_.service_index(service);
+    if (s < 0 || !(t1_s > t0_s)) return 0;
+    const double res = run_.traffic.resolution_s;
+    const long current = static_cast<long>(std::floor(now_ / res));
+    for (; first_ < current && !steps_.empty(); ++first_) steps_.pop_front();
+    if (steps_.empty()) first_ = std::max(first_, current);  // past steps never asked for are skipped
+    const long k1 = static_cast<long>(std::ceil(t1_s / res));
+    double peak = 0;
+    for (long k = std::max(first_, static_cast<long>(std::floor(t0_s / res))); k < k1; ++k) {
+      while (first_ + static_cast<long>(steps_.size()) <= k)
+        steps_.push_back(rate_.rate(static_cast<double>(first_ + static_cast<long>(steps_.size())) * res));
+      peak = std::max(peak, steps_[static_cast<size_t>(k - first_)]);
+    }
+    return peak * graph_.visits()[static_cast<size_t>(s)];
+  }
+
+  double startup_s(const std::string& service, int k) override {
+    int s = run_.service_index(service);
+    return s < 0 ? 0 : fleet_.upcoming_startup_s(s, k);
+  }
+
+  // As the engine runs a request: one core each (an execution on the instance's host, VM or container), its
+  // work_cpu_s scaled by reference over host speed; the cores as placement gives them (sim/cluster), the same
+  // that sim/observe's needed instances count.
+  double capacity_rps(const std::string& service) override {
+    int s = run_.service_index(service);
+    if (s < 0) return 0;
+    const ServiceSpec& spec = run_.services[static_cast<size_t>(s)];
+    const double work_s = spec.work_cpu_s.expected();
+    if (!(work_s > 0)) return 0;
+    const NodePool& pool = run_.node_pool(spec.node_pool);
+    const double cores = pool.dedicated ? run_.instance_type(pool.instance_type).vcpu
+                         : spec.cpu_limit > 0 ? spec.cpu_limit
+                                              : spec.cpu_request;
+    return std::min<double>(cores, spec.workers) * run_.hosts.speed_gflops / run_.reference_speed_gflops /
+           work_s;
+  }
+
+ private:
+  const RunSpec& run_;
+  const ServiceGraph& graph_;
+  Fleet& fleet_;
+  const double& now_;
+  RateFunction rate_;
+  std::deque<double> steps_;  // the rate of steps first_, first_ + 1, ...
+  long first_ = 0;
+};
+}  // namespace
 
 struct Simulation::Impl {
   Impl(const RunSpec& run, const SimulationOptions& opts)
@@ -50,6 +112,10 @@ struct Simulation::Impl {
     ctx.base_dir = run.controller.base_dir;
     controller_ =
         opts.controller ? opts.controller : make_controller(run.controller.kind, *run.controller.params, ctx);
+    if (controller_->wants_foresight()) {
+      foresight_ = std::make_unique<EngineForesight>(run, graph_, fleet_, now_);
+      controller_->set_foresight(*foresight_);
+    }
     for (const std::string& name : controller_->scale_to_zero_services()) {
       int s = run.service_index(name);
       if (s >= 0) requests_.enable_activator(s);
@@ -189,6 +255,7 @@ struct Simulation::Impl {
   RunResult result_;
   Observer observer_;
   std::shared_ptr<Controller> controller_;
+  std::unique_ptr<Foresight> foresight_;  // for a controller that wants it
   Observation last_observation_;
   double now_ = 0;
   double next_arrival_ = 0;

@@ -14,12 +14,24 @@ const char* state_name(State s) {
   return kStateNames[static_cast<int>(s)];
 }
 
+namespace {
+// Probes run every period from boot end + initial delay; the first one after init succeeds, and the instance
+// turns ready after success_threshold consecutive successes.
+double ready_time(const StartupSpec& st, double boot_end, double init_done) {
+  double first = boot_end + st.readiness_initial_delay_s;
+  double k = std::max(0.0, std::ceil((init_done - first) / st.readiness_period_s - 1e-9));
+  double ready_at = first + (k + st.readiness_success_threshold - 1) * st.readiness_period_s;
+  return std::max(ready_at, init_done);
+}
+}  // namespace
+
 Fleet::Fleet(const RunSpec& run, Cluster& cluster, ExecutionBackend& backend, Clock& clock, Hooks hooks)
     : run_(run),
       cluster_(cluster),
       backend_(backend),
       clock_(clock),
       hooks_(std::move(hooks)),
+      drawn_ahead_(run.services.size()),
       desired_(run.services.size(), 0),
       by_service_(run.services.size()),
       routable_(run.services.size()),
@@ -47,6 +59,29 @@ double Fleet::speed_factor(int id, double t) const {
 double Fleet::init_running_core_s(int id) const {
   if (instance(id).init_cpu_done) return 0;
   return backend_.exec_done_flops({ActivityKind::init_exec, static_cast<uint32_t>(id)}) / speed_;
+}
+
+const std::array<double, 4>& Fleet::upcoming_phases(int s, size_t k) {
+  const StartupSpec& st = run_.services[static_cast<size_t>(s)].startup;
+  Rng& rng = startup_rng_[static_cast<size_t>(s)];
+  auto& ahead = drawn_ahead_[static_cast<size_t>(s)];
+  while (ahead.size() <= k) {
+    std::array<double, 4> p;  // launch, provision, boot, init, drawn in this order
+    p[0] = st.launch_s.sample(rng);
+    p[1] = st.provision_s.sample(rng);
+    p[2] = st.boot_s.sample(rng);
+    p[3] = st.init_s.sample(rng);
+    ahead.push_back(p);
+  }
+  return ahead[k];
+}
+
+double Fleet::upcoming_startup_s(int s, int k) {
+  const StartupSpec& st = run_.services[static_cast<size_t>(s)].startup;
+  const std::array<double, 4>& p = upcoming_phases(s, static_cast<size_t>(std::max(0, k)));
+  double boot_end = p[0] + p[1] + p[2];
+  double init_cpu_s = st.init_cpu_s * run_.reference_speed_gflops * 1e9 / speed_;
+  return ready_time(st, boot_end, boot_end + std::max(p[3], init_cpu_s));
 }
 
 void Fleet::set_desired(int s, int n, double t, bool initial) {
@@ -103,12 +138,9 @@ void Fleet::launch(int s, double t, bool ready_now) {
   Instance& in = instances_.back();
   in.service = s;
   in.launched_at = t;
-  const StartupSpec& st = run_.services[static_cast<size_t>(s)].startup;
-  Rng& rng = startup_rng_[static_cast<size_t>(s)];
-  in.phases_s[0] = st.launch_s.sample(rng);
-  in.phases_s[1] = st.provision_s.sample(rng);
-  in.phases_s[2] = st.boot_s.sample(rng);
-  in.phases_s[3] = st.init_s.sample(rng);
+  const std::array<double, 4>& phases = upcoming_phases(s, 0);
+  std::copy(phases.begin(), phases.end(), in.phases_s);
+  drawn_ahead_[static_cast<size_t>(s)].pop_front();
   by_service_[static_cast<size_t>(s)].push_back(id);
   ++counts_[static_cast<size_t>(s)][static_cast<int>(State::launching)];
   ++scaling_;
@@ -226,12 +258,7 @@ void Fleet::maybe_init_done(int id, double t) {
   if (in.state != State::initializing || !in.init_timer_done || !in.init_cpu_done) return;
   const StartupSpec& st = run_.services[static_cast<size_t>(in.service)].startup;
   enter(id, State::probing, t);
-  // Probes run every period from boot end + initial delay; the first one after init succeeds, and the
-  // instance turns ready after success_threshold consecutive successes.
-  double first = in.boot_end + st.readiness_initial_delay_s;
-  double k = std::max(0.0, std::ceil((t - first) / st.readiness_period_s - 1e-9));
-  double ready_at = first + (k + st.readiness_success_threshold - 1) * st.readiness_period_s;
-  clock_.schedule(std::max(ready_at, t), EventKind::phase_end, id, in.epoch);
+  clock_.schedule(ready_time(st, in.boot_end, t), EventKind::phase_end, id, in.epoch);
 }
 
 void Fleet::begin_drain(int id, double t) {

@@ -95,6 +95,10 @@ class Fleet {
   double speed_factor(int id, double t) const;
   // CPU time (cores x seconds) of the running init exec so far.
   double init_running_core_s(int id) const;
+  // Launch request until ready of the k-th next instance service s launches (k = 0: the next), with room
+  // at once and its init CPU uncontended (the foresight an oracle gets). Its phases are drawn ahead from the
+  // service's startup stream and kept, so that launch() takes exactly these: the stream is not disturbed.
+  double upcoming_startup_s(int s, int k);
 
  private:
   void launch(int s, double t, bool ready_now);
@@ -105,6 +109,8 @@ class Fleet {
   void begin_drain(int id, double t);
   void terminate(int id, double t);
   int pick_victim(int s) const;
+  // The phases of the k-th next launch of service s (drawn ahead as needed).
+  const std::array<double, 4>& upcoming_phases(int s, size_t k);
 
   const RunSpec& run_;
   Cluster& cluster_;
@@ -112,6 +118,7 @@ class Fleet {
   Clock& clock_;
   Hooks hooks_;
   std::vector<Rng> startup_rng_;
+  std::vector<std::deque<std::array<double, 4>>> drawn_ahead_;  // per service: phases of the next launches
   std::vector<int> desired_;
   std::vector<Instance> instances_;
   std::vector<std::vector<int>> by_service_;  // every instance ever launched, in launch order

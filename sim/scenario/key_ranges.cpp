@@ -213,6 +213,11 @@ constexpr KeyRange kRanges[] = {
     {"controller", "floor_step", K::count, 1, false, 10000, "instances"},
     {"controller", "refit_intervals", K::count, 0, false, 1000000, "intervals; 0: never"},
     {"controller", "warmup_intervals", K::count, 1, false, 1000000, "intervals"},
+    // `autoscale bench BENCH.toml` (sim/scenario/bench_loader.cpp); its [[controller]] have the controllers' ranges
+    {"bench", "seeds", K::real, 0, false, 9007199254740992.0, "a count of seeds (1, 2, ...) or a list of seeds"},
+    // oracle (controllers/oracle/): rps_per_instance and target_utilization as predictive's (the oracle holds
+    // target_utilization to (0, 1] itself: one entry per key)
+    {"controller", "headroom", K::real, 0, false, 10, "a fraction of the rate"},
     // `autoscale train MODEL.toml` (sim/cli/train.cpp); its [model] has the forecaster ranges
     {"train.data", "step_s", K::real, 0, false, 1e7, "seconds; 0: the trace's bin"},
     {"train.data", "train_fraction", K::real, 0, true, 1, "a fraction of each trace"},
@@ -340,6 +345,8 @@ const KeyRange& key_range(const std::string& table, const std::string& key) {
   auto ends_with = [&](const std::string& suffix) {
     return own.size() >= suffix.size() && own.compare(own.size() - suffix.size(), suffix.size(), suffix) == 0;
   };
+  // A bench file's [[controller]] sections are controllers.
+  if (own.rfind("bench.controller", 0) == 0) own = own.substr(std::string("bench.").size());
   if (own == "train.model" || own == "train.model.members")
     own = "controller.forecaster" + own.substr(std::string("train.model").size());
   else if (own.rfind("controller", 0) != 0 && (ends_with(".forecaster") || ends_with(".forecaster.members")))

@@ -18,11 +18,13 @@
 #include "sim/core/service_graph.hpp"
 #include "sim/core/trace.hpp"
 #include "sim/scenario/key_ranges.hpp"
+#include "sim/scenario/loader_detail.hpp"
 #include "sim/scenario/toml_reader.hpp"
 
 namespace autoscale {
 
-namespace {
+// Internal to sim/scenario (loader_detail.hpp declares what the bench loader shares).
+namespace loader_detail {
 
 using toml_reader::kOverrideFile;
 using toml_reader::line_in_file;
@@ -114,19 +116,6 @@ std::string resolve_path(const std::string& scenario_file, const std::string& p)
   if (p.empty() || fs::path(p).is_absolute()) return p;
   return (fs::path(scenario_file).parent_path() / p).lexically_normal().string();
 }
-
-// Warnings are printed once each, however many runs repeat them.
-class Warnings {
- public:
-  explicit Warnings(std::ostream& out) : out_(out) {}
-  void add(const InputError& e) {
-    if (seen_.insert(e.what()).second) out_ << "warning: " << e.what() << "\n";
-  }
-
- private:
-  std::ostream& out_;
-  std::set<std::string> seen_;
-};
 
 // duration_s / interval_s events of a periodic activity: at most kMaxIntervals.
 void check_intervals(const Reader& r, const std::string& key, double interval_s, double duration_s,
@@ -477,7 +466,9 @@ RunSpec read_run(const std::shared_ptr<toml::table>& doc, const std::string& fil
   return run;
 }
 
-}  // namespace
+}  // namespace loader_detail
+
+using namespace loader_detail;
 
 std::string tomlplusplus_version() {
   return std::to_string(TOML_LIB_MAJOR) + "." + std::to_string(TOML_LIB_MINOR) + "." +

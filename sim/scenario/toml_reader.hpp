@@ -57,6 +57,10 @@ class Reader : public Params {
     return InputError(file_for(l), l, field(key), message);
   }
   bool has(const std::string& key) const override { return t_.contains(key); }
+  bool is_list(const std::string& key) const override {
+    const toml::node* n = t_.get(key);
+    return n && n->is_array();
+  }
   const toml::node* get(const std::string& key) {
     used_.insert(key);
     return t_.get(key);

@@ -1,0 +1,266 @@
+// `autoscale bench BENCH.toml`: controllers against each other over scenarios and seeds.
+#include "sim/cli/bench_run.hpp"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <deque>
+#include <filesystem>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "autoscale_version.hpp"
+#include "controllers/base/error.hpp"
+#include "results/bench_store.hpp"
+#include "results/hdf5_store.hpp"
+#include "sim/bench/stats.hpp"
+#include "sim/cli/run_pool.hpp"
+#include "sim/engine/simulation.hpp"
+#include "sim/scenario/bench_loader.hpp"
+#include "sim/scenario/scenario_loader.hpp"
+
+namespace autoscale {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Cell {  // one scenario x controller x seed
+  std::size_t scenario, controller, seed_index;
+  std::string file;
+};
+
+std::string fmt(double v) {
+  if (!std::isfinite(v)) return "n/a";
+  char buf[32];
+  if (v != 0 && (std::fabs(v) < 1e-3 || std::fabs(v) >= 1e6))
+    std::snprintf(buf, sizeof buf, "%.3g", v);
+  else
+    std::snprintf(buf, sizeof buf, "%.4g", v);
+  return buf;
+}
+
+nlohmann::json number_or_null(double v) {
+  return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr);
+}
+
+nlohmann::json interval_json(const bench::Interval& i) {
+  return {{"mean", number_or_null(i.mean)},
+          {"ci95_low", number_or_null(i.ci95_low)},
+          {"ci95_high", number_or_null(i.ci95_high)},
+          {"n", i.n}};
+}
+
+}  // namespace
+
+int cmd_bench(const BenchArgs& args) {
+  const auto started = std::chrono::steady_clock::now();
+  BenchSpec b = load_bench(args.file);
+  if (args.seeds > 0) {
+    b.seeds.clear();
+    for (int s = 1; s <= args.seeds; ++s) b.seeds.push_back(static_cast<std::uint64_t>(s));
+  }
+  const std::string out = args.out.empty() ? (fs::path("results") / (b.name + ".h5")).string() : args.out;
+  if (fs::is_directory(out))
+    throw InputError("command line", 0, "--out", "'" + out + "' is a directory; expected a file name");
+
+  // Every run: scenario x seed x controller (the runs of one scenario and seed share their random streams).
+  std::deque<RunSpec> runs;
+  std::vector<Cell> cells;
+  const std::size_t nc = b.controllers.size(), ns = b.seeds.size();
+  std::string tmpdir =
+      (fs::path(out).has_parent_path() ? fs::path(out).parent_path() : fs::path("."))
+          .append("." + fs::path(out).filename().string() + ".bench." + std::to_string(getpid()))
+          .string();
+  std::error_code ec;
+  fs::create_directories(tmpdir, ec);
+  if (ec)
+    throw InputError(
+        "command line", 0, "--out",
+        "cannot write next to '" + out + "': " + ec.message() + " (expected a writable directory)");
+  struct Cleanup {
+    std::string dir;
+    ~Cleanup() {
+      std::error_code ec;
+      fs::remove_all(dir, ec);
+    }
+  } cleanup{tmpdir};
+  std::vector<PoolJob> jobs;
+  for (std::size_t s = 0; s < b.scenarios.size(); ++s)
+    for (std::size_t k = 0; k < ns; ++k) {
+      std::vector<RunSpec> rs = bench_runs(b, s, b.seeds[k]);
+      for (std::size_t c = 0; c < nc; ++c) {
+        runs.push_back(std::move(rs[c]));
+        Cell cell{s, c, k, tmpdir + "/run-" + std::to_string(cells.size()) + ".h5"};
+        jobs.push_back(
+            {&runs.back(), b.scenarios[s].file, cell.file,
+             b.scenarios[s].name + "/" + b.controllers[c].name + "/seed " + std::to_string(b.seeds[k])});
+        cells.push_back(cell);
+      }
+    }
+  const bool show_progress = !args.quiet && isatty(STDERR_FILENO);
+  if (!args.quiet && !show_progress)
+    std::fprintf(stderr, "bench %s: %zu runs (%zu scenarios x %zu controllers x %zu seeds)\n", b.name.c_str(),
+                 jobs.size(), b.scenarios.size(), nc, ns);
+  int status = run_in_children(jobs, default_jobs(args.jobs), show_progress, "bench " + b.name);
+  if (status != 0) return status;
+
+  // values[scenario][controller][metric][seed]
+  std::vector<std::vector<std::vector<std::vector<double>>>> values(
+      b.scenarios.size(),
+      std::vector<std::vector<std::vector<double>>>(
+          nc, std::vector<std::vector<double>>(b.metrics.size(), std::vector<double>(ns, NAN))));
+  for (const Cell& cell : cells) {
+    std::vector<StoredRun> stored = read_summaries(cell.file);
+    for (std::size_t m = 0; m < b.metrics.size(); ++m) {
+      const SummaryValue* v = find_metric(stored.at(0).summary, b.metrics[m]);
+      values[cell.scenario][cell.controller][m][cell.seed_index] = v ? v->value : NAN;
+    }
+  }
+
+  // The statistics per scenario.
+  std::size_t baseline = nc;
+  for (std::size_t c = 0; c < nc; ++c)
+    if (b.controllers[c].name == b.baseline) baseline = c;
+  auto metric_index = [&](const std::string& name) {
+    for (std::size_t m = 0; m < b.metrics.size(); ++m)
+      if (b.metrics[m] == name) return m;
+    return b.metrics.size();
+  };
+  const std::size_t m_cost = metric_index("cost_usd"), m_sla = metric_index("sla_violation_fraction");
+  std::size_t oracle = nc;
+  for (std::size_t c = 0; c < nc; ++c)
+    if (b.controllers[c].kind == "oracle") oracle = c;
+
+  std::vector<BenchTable> tables;
+  nlohmann::json j_scenarios = nlohmann::json::object(), j_pareto = nlohmann::json::object(),
+                 j_baseline = nlohmann::json::object(), j_ranks = nlohmann::json::object(),
+                 j_oracle = nlohmann::json::object();
+  for (std::size_t s = 0; s < b.scenarios.size(); ++s) {
+    BenchTable t;
+    t.scenario = b.scenarios[s].name;
+    t.metrics = b.metrics;
+    for (const auto& c : b.controllers) t.controllers.push_back(c.name);
+    t.seeds = b.seeds;
+    t.values = values[s];
+    nlohmann::json js = nlohmann::json::object(), jb = nlohmann::json::object();
+    for (std::size_t c = 0; c < nc; ++c) {
+      std::vector<bench::Interval> row, diff;
+      nlohmann::json jc = nlohmann::json::object(), jd = nlohmann::json::object();
+      for (std::size_t m = 0; m < b.metrics.size(); ++m) {
+        row.push_back(bench::interval(values[s][c][m]));
+        jc[b.metrics[m]] = interval_json(row.back());
+        if (baseline < nc) {
+          diff.push_back(bench::paired_difference(values[s][c][m], values[s][baseline][m]));
+          jd[b.metrics[m]] = interval_json(diff.back());
+        }
+      }
+      js[b.controllers[c].name] = jc;
+      if (baseline < nc) jb[b.controllers[c].name] = jd;
+      t.stats.push_back(row);
+      t.vs_baseline.push_back(diff);
+    }
+    for (std::size_t m = 0; m < b.metrics.size(); ++m) {
+      std::vector<double> means;
+      for (std::size_t c = 0; c < nc; ++c) means.push_back(t.stats[c][m].mean);
+      t.ranks.push_back(bench::ranks(means));
+    }
+    nlohmann::json jr = nlohmann::json::object();
+    for (std::size_t c = 0; c < nc; ++c) jr[b.controllers[c].name] = t.ranks[0][c];
+    if (m_cost < b.metrics.size() && m_sla < b.metrics.size()) {
+      std::vector<double> x, y;
+      for (std::size_t c = 0; c < nc; ++c) {
+        x.push_back(t.stats[c][m_cost].mean);
+        y.push_back(t.stats[c][m_sla].mean);
+      }
+      for (std::size_t i : bench::pareto_front(x, y)) t.pareto.push_back(b.controllers[i].name);
+    }
+    if (oracle < nc && m_cost < b.metrics.size()) {
+      nlohmann::json jo = nlohmann::json::object();
+      for (std::size_t c = 0; c < nc; ++c)
+        jo[b.controllers[c].name] = number_or_null(t.stats[c][m_cost].mean / t.stats[oracle][m_cost].mean);
+      j_oracle[t.scenario] = jo;
+    }
+    j_scenarios[t.scenario] = js;
+    j_pareto[t.scenario] = t.pareto;
+    if (baseline < nc) j_baseline[t.scenario] = jb;
+    j_ranks[t.scenario] = jr;
+    tables.push_back(std::move(t));
+  }
+
+  // The result file: every run under /bench/<scenario>/<controller>/<seed>, the tables beside them.
+  FileMeta meta;
+  meta.seed = b.seeds.front();
+  meta.text = {{"bench_toml", b.toml_text},
+               {"bench_name", b.name},
+               {"bench_file", b.file},
+               {"autoscale_version", AUTOSCALE_VERSION},
+               {"simgrid_version", simgrid_version()},
+               {"hdf5_version", hdf5_version()},
+               {"tomlplusplus_version", tomlplusplus_version()}};
+  std::vector<BenchRunFile> files;
+  for (const Cell& cell : cells)
+    files.push_back({cell.file, b.controllers[cell.controller].name,
+                     "/bench/" + b.scenarios[cell.scenario].name + "/" + b.controllers[cell.controller].name +
+                         "/" + std::to_string(b.seeds[cell.seed_index])});
+  write_bench_file(out, meta, files, tables);
+  const double wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+
+  if (args.json) {
+    nlohmann::json j = {{"bench", b.name},          {"output", out},      {"wall_s", wall_s},
+                        {"runs", cells.size()},     {"seeds", b.seeds},   {"metrics", b.metrics},
+                        {"scenarios", j_scenarios}, {"pareto", j_pareto}, {"ranks", j_ranks}};
+    if (baseline < nc) {
+      j["baseline"] = b.baseline;
+      j["vs_baseline"] = j_baseline;
+    }
+    if (oracle < nc) j["cost_vs_oracle"] = j_oracle;
+    std::cout << j.dump(2) << "\n";
+    return 0;
+  }
+  for (const BenchTable& t : tables) {
+    std::printf("scenario %s: %zu seeds, mean [95 %% interval]%s\n", t.scenario.c_str(), ns,
+                baseline < nc ? (", paired difference against " + b.baseline).c_str() : "");
+    std::printf("%-22s %4s", "controller", "rank");
+    for (const auto& m : b.metrics) std::printf("  %-30s", m.c_str());
+    std::printf("\n");
+    for (std::size_t c = 0; c < nc; ++c) {
+      std::printf("%-22s %4d", t.controllers[c].c_str(), t.ranks[0][c]);
+      for (std::size_t m = 0; m < b.metrics.size(); ++m) {
+        const auto& i = t.stats[c][m];
+        std::string cellt = fmt(i.mean) + " [" + fmt(i.ci95_low) + ", " + fmt(i.ci95_high) + "]";
+        std::printf("  %-30s", cellt.c_str());
+      }
+      std::printf("\n");
+      if (baseline < nc && c != baseline) {
+        std::printf("%-22s %4s", ("  - " + b.baseline).c_str(), "");
+        for (std::size_t m = 0; m < b.metrics.size(); ++m) {
+          const auto& d = t.vs_baseline[c][m];
+          std::string cellt =
+              (d.mean >= 0 ? "+" : "") + fmt(d.mean) + " [" + fmt(d.ci95_low) + ", " + fmt(d.ci95_high) + "]";
+          std::printf("  %-30s", cellt.c_str());
+        }
+        std::printf("\n");
+      }
+    }
+    if (!t.pareto.empty()) {
+      std::string p;
+      for (const auto& n : t.pareto) p += (p.empty() ? "" : ", ") + n;
+      std::printf("pareto front (cost_usd against sla_violation_fraction): %s\n", p.c_str());
+    }
+    if (oracle < nc && m_cost < b.metrics.size()) {
+      std::printf("cost against the oracle:");
+      for (std::size_t c = 0; c < nc; ++c)
+        std::printf(" %s %.2fx", t.controllers[c].c_str(),
+                    t.stats[c][m_cost].mean / t.stats[oracle][m_cost].mean);
+      std::printf("\n");
+    }
+    std::printf("\n");
+  }
+  std::printf("results: %s (%zu runs in %.1f s of wall time)\n", out.c_str(), cells.size(), wall_s);
+  return 0;
+}
+
+}  // namespace autoscale

@@ -1,0 +1,22 @@
+#pragma once
+// `autoscale bench BENCH.toml`: every controller of a bench file on every scenario and seed (common random
+// numbers: the same arrivals and startup samples for every controller at a seed), simulated in parallel
+// child processes; per scenario each metric's mean and 95 % interval over seeds, paired differences against
+// the baseline, ranks, the Pareto front of cost against SLA violations and the cost against an oracle; one
+// HDF5 file with every run under /bench/<scenario>/<controller>/<seed> (results/SCHEMA.md).
+#include <string>
+
+namespace autoscale {
+
+struct BenchArgs {
+  std::string file;
+  std::string out;  // empty: results/<bench name>.h5
+  int jobs = 0;     // 0: one per core
+  int seeds = 0;    // > 0: seeds 1..seeds instead of the file's
+  bool json = false;
+  bool quiet = false;
+};
+
+int cmd_bench(const BenchArgs& args);
+
+}  // namespace autoscale
