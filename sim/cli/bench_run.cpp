@@ -63,30 +63,11 @@ int cmd_bench(const BenchArgs& args) {
     for (int s = 1; s <= args.seeds; ++s) b.seeds.push_back(static_cast<std::uint64_t>(s));
   }
   const std::string out = args.out.empty() ? (fs::path("results") / (b.name + ".h5")).string() : args.out;
-  if (fs::is_directory(out))
-    throw InputError("command line", 0, "--out", "'" + out + "' is a directory; expected a file name");
-
-  // Every run: scenario x seed x controller (the runs of one scenario and seed share their random streams).
+  ScratchDir scratch(out, "bench");
+  const std::string& tmpdir = scratch.path();
   std::deque<RunSpec> runs;
   std::vector<Cell> cells;
   const std::size_t nc = b.controllers.size(), ns = b.seeds.size();
-  std::string tmpdir =
-      (fs::path(out).has_parent_path() ? fs::path(out).parent_path() : fs::path("."))
-          .append("." + fs::path(out).filename().string() + ".bench." + std::to_string(getpid()))
-          .string();
-  std::error_code ec;
-  fs::create_directories(tmpdir, ec);
-  if (ec)
-    throw InputError(
-        "command line", 0, "--out",
-        "cannot write next to '" + out + "': " + ec.message() + " (expected a writable directory)");
-  struct Cleanup {
-    std::string dir;
-    ~Cleanup() {
-      std::error_code ec;
-      fs::remove_all(dir, ec);
-    }
-  } cleanup{tmpdir};
   std::vector<PoolJob> jobs;
   for (std::size_t s = 0; s < b.scenarios.size(); ++s)
     for (std::size_t k = 0; k < ns; ++k) {

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <filesystem>
 #include <stdexcept>
 #include <thread>
 
@@ -54,6 +55,26 @@ void on_interrupt(int) {
 }
 
 }  // namespace
+
+ScratchDir::ScratchDir(const std::string& out, const std::string& tag) {
+  namespace fs = std::filesystem;
+  if (fs::is_directory(out))
+    throw InputError("command line", 0, "--out", "'" + out + "' is a directory; expected a file name");
+  path_ = (fs::path(out).has_parent_path() ? fs::path(out).parent_path() : fs::path("."))
+              .append("." + fs::path(out).filename().string() + "." + tag + "." + std::to_string(getpid()))
+              .string();
+  std::error_code ec;
+  fs::create_directories(path_, ec);
+  if (ec)
+    throw InputError(
+        "command line", 0, "--out",
+        "cannot write next to '" + out + "': " + ec.message() + " (expected a writable directory)");
+}
+
+ScratchDir::~ScratchDir() {
+  std::error_code ec;
+  std::filesystem::remove_all(path_, ec);
+}
 
 int default_jobs(int requested) {
   return requested > 0 ? requested : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));

@@ -23,6 +23,20 @@ struct PoolJob {
 int run_in_children(const std::vector<PoolJob>& jobs, int parallel, bool show_progress,
                     const std::string& title);
 
+// A scratch directory beside the result file `out` for the single-run files (removed with everything in it
+// when this goes away). `out` must not be a directory; both problems are InputErrors on --out.
+class ScratchDir {
+ public:
+  ScratchDir(const std::string& out, const std::string& tag);
+  ~ScratchDir();
+  ScratchDir(const ScratchDir&) = delete;
+  ScratchDir& operator=(const ScratchDir&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
 // `requested` when > 0, else one per core.
 int default_jobs(int requested);
 

@@ -123,25 +123,8 @@ int cmd_validate(const std::string& scenario, const LoadOptions& load) {
 int cmd_run(const RunArgs& args) {
   Scenario sc = load_scenario(args.scenario, args.load);
   std::string out = args.out.empty() ? (fs::path("results") / (sc.name + ".h5")).string() : args.out;
-  if (fs::is_directory(out))
-    throw InputError("command line", 0, "--out", "'" + out + "' is a directory; expected a file name");
-  std::string tmpdir =
-      (fs::path(out).has_parent_path() ? fs::path(out).parent_path() : fs::path("."))
-          .append("." + fs::path(out).filename().string() + ".runs." + std::to_string(getpid()))
-          .string();
-  std::error_code ec;
-  fs::create_directories(tmpdir, ec);
-  if (ec)
-    throw InputError(
-        "command line", 0, "--out",
-        "cannot write next to '" + out + "': " + ec.message() + " (expected a writable directory)");
-  struct Cleanup {
-    std::string dir;
-    ~Cleanup() {
-      std::error_code ec;
-      fs::remove_all(dir, ec);
-    }
-  } cleanup{tmpdir};
+  ScratchDir scratch(out, "runs");
+  const std::string& tmpdir = scratch.path();
 
   const bool show_progress = !args.quiet && isatty(STDERR_FILENO);
   std::vector<std::string> files;
