@@ -66,7 +66,7 @@ class EngineForesight : public Foresight {
     const double work_s = spec.work_cpu_s.expected();
     if (!(work_s > 0)) return 0;
     const NodePool& pool = run_.node_pool(spec.node_pool);
-    const double cores = pool.dedicated ? run_.instance_type(pool.instance_type).vcpu
+    const double cores = pool.dedicated       ? run_.instance_type(pool.instance_type).vcpu
                          : spec.cpu_limit > 0 ? spec.cpu_limit
                                               : spec.cpu_request;
     return std::min<double>(cores, spec.workers) * run_.hosts.speed_gflops / run_.reference_speed_gflops /
