@@ -25,6 +25,7 @@ const Entry kRegistry[] = {
     {"keda", &make_keda_controller},
     {"predictive", &make_predictive_controller},
     {"oracle", &make_oracle_controller},
+    {"mpc", &make_mpc_controller},
 };
 }  // namespace
 

@@ -39,6 +39,7 @@ std::unique_ptr<Controller> make_keda_controller(Params&, const ControllerContex
 std::unique_ptr<Controller> make_predictive_controller(Params&,
                                                        const ControllerContext&);  // controllers/predictive/
 std::unique_ptr<Controller> make_oracle_controller(Params&, const ControllerContext&);  // controllers/oracle/
+std::unique_ptr<Controller> make_mpc_controller(Params&, const ControllerContext&);     // controllers/mpc/
 
 // Helper shared by factories: the `services` key, checked against the scenario's services (default: all).
 std::vector<std::string> controlled_services(Params& params, const ControllerContext& ctx);

@@ -55,6 +55,13 @@ nlohmann::json interval_json(const bench::Interval& i) {
 
 }  // namespace
 
+int cmd_validate_bench(const std::string& file) {
+  BenchSpec b = load_bench(file);
+  std::printf("%s: ok (bench file: %zu scenarios x %zu controllers x %zu seeds)\n", file.c_str(),
+              b.scenarios.size(), b.controllers.size(), b.seeds.size());
+  return 0;
+}
+
 int cmd_bench(const BenchArgs& args) {
   const auto started = std::chrono::steady_clock::now();
   BenchSpec b = load_bench(args.file);

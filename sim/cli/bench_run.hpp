@@ -18,5 +18,7 @@ struct BenchArgs {
 };
 
 int cmd_bench(const BenchArgs& args);
+// `autoscale validate` of a bench file: the file, its scenarios and every controller against them, not run.
+int cmd_validate_bench(const std::string& file);
 
 }  // namespace autoscale

@@ -521,6 +521,12 @@ void print_report(std::ostream& o, const std::string& file, const Setup& s, cons
 
 }  // namespace
 
+int cmd_validate_forecast_eval(const std::string& file) {
+  read_setup(file);
+  std::printf("%s: ok (forecast evaluation file)\n", file.c_str());
+  return 0;
+}
+
 int cmd_forecast_eval(const ForecastEvalArgs& args) {
   const std::string out =
       args.out.empty() ? (fs::path("results") / (fs::path(args.eval_file).stem().string() + ".h5")).string()

@@ -13,5 +13,7 @@ struct ForecastEvalArgs {
 };
 
 int cmd_forecast_eval(const ForecastEvalArgs& args);
+// `autoscale validate` of an evaluation file: the file, its trace, labels and forecaster sections, not run.
+int cmd_validate_forecast_eval(const std::string& file);
 
 }  // namespace autoscale

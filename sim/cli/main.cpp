@@ -12,6 +12,7 @@
 #include "sim/cli/train.hpp"
 #include "sim/import/importer.hpp"
 #include "sim/scenario/key_ranges.hpp"
+#include "sim/scenario/scenario_loader.hpp"
 
 using namespace autoscale;
 
@@ -50,8 +51,9 @@ int main(int argc, char** argv) {
 
   std::vector<std::string> vfiles;
   std::vector<std::string> vset;
-  auto* val_cmd =
-      app.add_subcommand("validate", "Check scenario files (and their traces) without running them");
+  auto* val_cmd = app.add_subcommand(
+      "validate",
+      "Check scenario, training, evaluation and bench files (and their traces) without running them");
   val_cmd->add_option("scenarios", vfiles, "Scenario TOML files")->required();
   val_cmd->add_option("--set", vset, "Override a scenario key: dotted.key=value; repeatable")
       ->allow_extra_args(false)
@@ -192,7 +194,15 @@ int main(int argc, char** argv) {
       int status = 0;
       for (const auto& f : vfiles) {  // every file is checked; each bad one is reported
         try {
-          cmd_validate(f, lo);
+          const std::string kind = config_file_kind(f);
+          if (kind == "train")
+            cmd_validate_train(f);
+          else if (kind == "forecast_eval")
+            cmd_validate_forecast_eval(f);
+          else if (kind == "bench")
+            cmd_validate_bench(f);
+          else
+            cmd_validate(f, lo);
         } catch (const InputError& e) {
           std::fprintf(stderr, "error: %s\n", e.what());
           status = 2;

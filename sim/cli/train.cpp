@@ -35,6 +35,18 @@ struct Split {
   SeriesData train, validation, test;
 };
 
+// A training file read and checked, its traces loaded and split: everything but the training.
+struct TrainPlan {
+  std::string name, kind;
+  NeuralConfig cfg;
+  double step_s = 0, train_fraction = 0, validation_fraction = 0;
+  std::vector<std::string> traces;
+  std::vector<Split> splits;
+  std::vector<SeriesData> train, validation;
+  std::vector<int> horizons;
+  nlohmann::json data_json;
+};
+
 // The test metrics per horizon (train's table and model.json's `metrics.test`), pooled over the traces' test
 // splits. Each trace is walked by rolling origin (forecasters/eval): the model, frozen, takes the trace's
 // train and validation parts as history (fit() on a trained model only takes the history), then at each
@@ -99,19 +111,21 @@ std::string resolve(const std::string& base_file, const std::string& p) {
 
 }  // namespace
 
-int cmd_train(const TrainArgs& args) {
+static TrainPlan plan_training(const TrainArgs& args) {
+  TrainPlan plan;
   auto cfg_file = load_controller_toml(args.config, "train");
   Params& p = *cfg_file;
-  const std::string name = p.string("name", std::nullopt);
+  plan.name = p.string("name", std::nullopt);
 
   // [data]: the traces, the step and the chronological split.
   auto data = p.table("data");
-  std::vector<std::string> traces = data->strings("traces", {});
-  if (traces.empty()) data->fail("traces", "a non-empty array of trace files (t_s,rps CSV)");
+  plan.traces = data->strings("traces", {});
+  if (plan.traces.empty()) data->fail("traces", "a non-empty array of trace files (t_s,rps CSV)");
   const std::string column = data->string("column", std::string("rps"));
-  double step_s = data->number("step_s", 0.0);
-  const double train_fraction = data->number("train_fraction", 0.7);
-  const double validation_fraction = data->number("validation_fraction", 0.15);
+  double& step_s = plan.step_s;
+  step_s = data->number("step_s", 0.0);
+  const double train_fraction = plan.train_fraction = data->number("train_fraction", 0.7);
+  const double validation_fraction = plan.validation_fraction = data->number("validation_fraction", 0.15);
   if (train_fraction + validation_fraction > 1 + 1e-12)
     data->fail("validation_fraction",
                "train_fraction + validation_fraction <= 1 (the rest is the test split)");
@@ -119,16 +133,18 @@ int cmd_train(const TrainArgs& args) {
   data->finish();
 
   auto section = p.table("model");
-  const std::string kind = section->choice("kind", std::nullopt, forecast::neural_kinds());
-  NeuralConfig cfg = NeuralConfig::from_params(kind, *section);
+  const std::string kind = plan.kind = section->choice("kind", std::nullopt, forecast::neural_kinds());
+  NeuralConfig& cfg = plan.cfg;
+  cfg = NeuralConfig::from_params(kind, *section);
   cfg.kind = kind;
   if (args.seed) cfg.seed = *args.seed;
   section->finish();
   p.finish();
 
-  nlohmann::json data_json = nlohmann::json::array();
-  std::vector<Split> splits;
-  for (const auto& t : traces) {
+  nlohmann::json& data_json = plan.data_json;
+  data_json = nlohmann::json::array();
+  std::vector<Split>& splits = plan.splits;
+  for (const auto& t : plan.traces) {
     const std::string path = resolve(args.config, t);
     Trace trace = load_trace(path, column);
     if (step_s == 0) step_s = trace.bin_s;
@@ -158,15 +174,43 @@ int cmd_train(const TrainArgs& args) {
                          {"validation_values", n_val},
                          {"test_values", n - n_train - n_val}});
   }
-  std::vector<SeriesData> train, validation;
   for (const auto& s : splits) {
-    train.push_back(s.train);
-    if (!s.validation.values.empty()) validation.push_back(s.validation);
+    plan.train.push_back(s.train);
+    if (!s.validation.values.empty()) plan.validation.push_back(s.validation);
   }
-  if (validation.empty())
+  if (plan.validation.empty())
     throw InputError(args.config, 0, "data.validation_fraction",
                      "a validation split long enough for early stopping (a positive fraction)");
 
+  // Test metrics per horizon on each trace's test split (after its train and validation parts).
+  std::vector<int>& horizons = plan.horizons;
+  for (double h : horizons_s) {
+    int k = std::max(1, static_cast<int>(std::lround(h / step_s)));
+    if (k > cfg.max_horizon_steps)
+      throw InputError(args.config, 0, "data.test_horizons_s",
+                       "horizons up to max_horizon_steps x step_s = " +
+                           std::to_string(cfg.max_horizon_steps * step_s) + " s, got " + std::to_string(h));
+    horizons.push_back(k);
+  }
+  if (horizons.empty()) horizons = {1, std::max(1, cfg.max_horizon_steps / 2), cfg.max_horizon_steps};
+  std::sort(horizons.begin(), horizons.end());
+  horizons.erase(std::unique(horizons.begin(), horizons.end()), horizons.end());
+  return plan;
+}
+
+int cmd_train(const TrainArgs& args) {
+  TrainPlan plan = plan_training(args);
+  const std::string& name = plan.name;
+  const std::string& kind = plan.kind;
+  const NeuralConfig& cfg = plan.cfg;
+  const double step_s = plan.step_s;
+  const auto& splits = plan.splits;
+  const auto& horizons = plan.horizons;
+  const auto& data_json = plan.data_json;
+  const double train_fraction = plan.train_fraction, validation_fraction = plan.validation_fraction;
+  const auto& traces = plan.traces;
+  const auto& train = plan.train;
+  const auto& validation = plan.validation;
   const bool progress = !args.quiet;
   if (progress)
     std::fprintf(stderr, "train: %s (%s) on %zu trace(s) at %g-s steps, seed %llu\n", name.c_str(),
@@ -180,19 +224,6 @@ int cmd_train(const TrainArgs& args) {
   });
   double train_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
 
-  // Test metrics per horizon on each trace's test split (after its train and validation parts).
-  std::vector<int> horizons;
-  for (double h : horizons_s) {
-    int k = std::max(1, static_cast<int>(std::lround(h / step_s)));
-    if (k > cfg.max_horizon_steps)
-      throw InputError(args.config, 0, "data.test_horizons_s",
-                       "horizons up to max_horizon_steps x step_s = " +
-                           std::to_string(cfg.max_horizon_steps * step_s) + " s, got " + std::to_string(h));
-    horizons.push_back(k);
-  }
-  if (horizons.empty()) horizons = {1, std::max(1, cfg.max_horizon_steps / 2), cfg.max_horizon_steps};
-  std::sort(horizons.begin(), horizons.end());
-  horizons.erase(std::unique(horizons.begin(), horizons.end()), horizons.end());
   const nlohmann::json test_json = test_metrics(model, splits, horizons, step_s);
   nlohmann::json history = nlohmann::json::array();
   for (const auto& e : report.epochs)
@@ -250,6 +281,18 @@ int cmd_train(const TrainArgs& args) {
                   t["mae_vs_naive"].get<double>(), t["pinball"].get<double>(),
                   t["coverage_80"].get<double>());
   }
+  return 0;
+}
+
+int cmd_validate_train(const std::string& file) {
+  TrainArgs args;
+  args.config = file;
+  TrainPlan plan = plan_training(args);
+  std::size_t values = 0;
+  for (const auto& s : plan.splits)
+    values += s.train.values.size() + s.validation.values.size() + s.test.values.size();
+  std::printf("%s: ok (training file: %s, %s on %zu trace(s), %zu values at %g-s steps)\n", file.c_str(),
+              plan.name.c_str(), plan.kind.c_str(), plan.traces.size(), values, plan.step_s);
   return 0;
 }
 

@@ -16,6 +16,8 @@ struct TrainArgs {
 };
 
 int cmd_train(const TrainArgs& args);
+// `autoscale validate` of a training file: everything `train` checks before it trains.
+int cmd_validate_train(const std::string& file);
 int cmd_models_list(const std::string& models_dir, bool json);
 // Loads the artifact (checks model.json, the weights' size and SHA-256, and the network) and prints it.
 int cmd_models_show(const std::string& ref, const std::string& models_dir, bool json);

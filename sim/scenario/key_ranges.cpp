@@ -213,11 +213,20 @@ constexpr KeyRange kRanges[] = {
     {"controller", "floor_step", K::count, 1, false, 10000, "instances"},
     {"controller", "refit_intervals", K::count, 0, false, 1000000, "intervals; 0: never"},
     {"controller", "warmup_intervals", K::count, 1, false, 1000000, "intervals"},
-    // `autoscale bench BENCH.toml` (sim/scenario/bench_loader.cpp); its [[controller]] have the controllers' ranges
-    {"bench", "seeds", K::real, 0, false, 9007199254740992.0, "a count of seeds (1, 2, ...) or a list of seeds"},
+    // `autoscale bench BENCH.toml` (sim/scenario/bench_loader.cpp); its [[controller]] have the controllers'
+    // ranges
+    {"bench", "seeds", K::real, 0, false, 9007199254740992.0,
+     "a count of seeds (1, 2, ...) or a list of seeds"},
     // oracle (controllers/oracle/): rps_per_instance and target_utilization as predictive's (the oracle holds
     // target_utilization to (0, 1] itself: one entry per key)
     {"controller", "headroom", K::real, 0, false, 10, "a fraction of the rate"},
+    // mpc (controllers/mpc/): rps_per_instance, refit_intervals and warmup_intervals as predictive's
+    {"controller", "horizon_steps", K::count, 1, false, 1000, "intervals"},
+    {"controller", "startup_s", K::real, 0, false, kDay, "seconds"},
+    {"controller", "cost_per_instance_hour", K::real, 0, false, 1e9, "cost per instance-hour"},
+    {"controller", "sla_penalty", K::real, 0, false, 1e9, "cost per request not served"},
+    {"controller", "change_penalty", K::real, 0, false, 1e9, "cost per instance added or removed"},
+    {"controller", "demand_quantiles", K::real, 0.01, false, 0.99, "probabilities"},
     // `autoscale train MODEL.toml` (sim/cli/train.cpp); its [model] has the forecaster ranges
     {"train.data", "step_s", K::real, 0, false, 1e7, "seconds; 0: the trace's bin"},
     {"train.data", "train_fraction", K::real, 0, true, 1, "a fraction of each trace"},

@@ -27,6 +27,8 @@ class Warnings {
 };
 
 toml::table parse_text(const std::string& text, const std::string& file);
+// config_file_kind() of a parsed file.
+std::string file_kind(const toml::table& top);
 // Deep merge of `over` into `base` (moves keep their source lines); see scenario_loader.cpp.
 void merge(toml::table& base, toml::table&& over, const std::string& file, const std::string& path);
 // A --set assignment "dotted.key=value" as a table.

@@ -466,9 +466,25 @@ RunSpec read_run(const std::shared_ptr<toml::table>& doc, const std::string& fil
   return run;
 }
 
+std::string file_kind(const toml::table& top) {
+  if (top.contains("services")) return "scenario";
+  if (top.contains("data") && top.contains("model")) return "train";
+  if (top.contains("evaluation") || top.contains("forecaster")) return "forecast_eval";
+  if (top.get_as<toml::array>("scenario") && top.get_as<toml::array>("controller")) return "bench";
+  return "scenario";
+}
+
 }  // namespace loader_detail
 
 using namespace loader_detail;
+
+std::string config_file_kind(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InputError(path, 0, "", "cannot open the file (expected a readable TOML file)");
+  std::stringstream buf;
+  buf << in.rdbuf();
+  return file_kind(parse_text(buf.str(), path));
+}
 
 std::string tomlplusplus_version() {
   return std::to_string(TOML_LIB_MAJOR) + "." + std::to_string(TOML_LIB_MINOR) + "." +
@@ -508,15 +524,16 @@ Scenario load_scenario(const std::string& path, const LoadOptions& opts) {
   };
   toml::table top = base_table();
   // Other files of scenarios/ that people will hand to `autoscale run`.
-  if (!top.contains("services")) {
-    if (top.contains("data") && top.contains("model"))
-      throw InputError(path, 0, "",
-                       "this is a training file, not a scenario: run `autoscale train " + path + "`");
-    if (top.contains("evaluation") || top.contains("forecaster"))
-      throw InputError(
-          path, 0, "",
-          "this is a forecast evaluation file, not a scenario: run `autoscale forecast-eval " + path + "`");
-  }
+  const std::string kind = file_kind(top);
+  if (kind == "train")
+    throw InputError(path, 0, "",
+                     "this is a training file, not a scenario: run `autoscale train " + path + "`");
+  if (kind == "forecast_eval")
+    throw InputError(
+        path, 0, "",
+        "this is a forecast evaluation file, not a scenario: run `autoscale forecast-eval " + path + "`");
+  if (kind == "bench")
+    throw InputError(path, 0, "", "this is a bench file, not a scenario: run `autoscale bench " + path + "`");
   Reader r(top, path, "", "");
   sc.name = r.name("name", std::filesystem::path(path).stem().string());
   sc.description = r.string("description", "");

@@ -35,4 +35,9 @@ std::shared_ptr<Params> parse_controller_toml(const std::string& text, const std
                                               const std::string& schema = "controller");
 std::string tomlplusplus_version();
 
+// What a TOML file of the project is, by its top-level tables: "scenario" (has [[services]], or anything not
+// recognised), "train" ([data] and [model]), "forecast_eval" ([evaluation] or [[forecaster]]), "bench"
+// ([[scenario]] and [[controller]]). A syntax error is an InputError.
+std::string config_file_kind(const std::string& path);
+
 }  // namespace autoscale

@@ -108,6 +108,9 @@ EOF
 [ "$(tail -1 "$T/py.out")" = ok ] && r=ok || r=no
 check "JSON and HDF5 agree; CRN; baseline - baseline = 0; --jobs 1 and --jobs 2 give the same data" $r "$(cat "$T/py.out")"
 
+"$AS" validate "$T/b.toml" "$ROOT/scenarios/bench/standard.toml" >"$T/v.out" 2>&1 && grep -q "b.toml: ok (bench file: 2 scenarios x 3 controllers x 3 seeds)" "$T/v.out" && r=ok || r=no
+check "validate checks bench files without running them" $r "$(cat "$T/v.out")"
+
 # Four times the seeds, about half the interval (a cheap scenario; the spread comes from the seeds).
 cat >"$T/ci.toml" <<EOF
 name = "ci"
@@ -146,6 +149,8 @@ sed 's/run = "peak_fleet"/run = "peak"/' "$T/b.toml" >"$T/bad.toml"
 expect "a run the scenario does not have" "'controller.peak_fleet.run'.*runs: reactive, peak_fleet"
 sed 's/baseline = "reactive"/baseline = "nobody"/' "$T/b.toml" >"$T/bad.toml"
 expect "unknown baseline" "bad.toml:[0-9]+: 'baseline'"
+"$AS" validate "$T/bad.toml" >/dev/null 2>&1; [ $? -eq 2 ] && r=ok || r=no
+check "validate refuses the same bench file" $r ""
 sed 's/"cost_usd", /"cost_usdd", /' "$T/b.toml" >"$T/bad.toml"
 expect "unknown metric" "'metrics'.*did you mean \"cost_usd\""
 sed 's/seeds = 3/seeds = 2.5/' "$T/b.toml" >"$T/bad.toml"

@@ -76,6 +76,9 @@ expect "train: step not a multiple of the bin" "'data.step_s'.*whole multiple" "
 sed 's/kind = "gru"/kind = "ar"/' "$T/small.toml" >"$T/kind.toml"
 expect "train: a kind that is not trained" "'model.kind'.*lstm" "$AS" train "$T/kind.toml" --out "$T/m2"
 expect "run refuses a training file" "training file, not a scenario" "$AS" run "$ROOT/scenarios/train_lstm.toml"
+"$AS" validate "$T/small.toml" "$ROOT/scenarios/train_lstm.toml" >"$T/v.out" 2>&1 && grep -q "small.toml: ok (training file" "$T/v.out" && r=ok || r=no
+check "validate checks training files without training" $r "$(cat "$T/v.out")"
+expect "validate names a training file's bad key" "typo.toml:[0-9]+: 'model.hiden'" "$AS" validate "$T/typo.toml"
 
 # A predictive controller on the registry model: WorldCup98 at its own speed, one decision per 5-minute step.
 cat >"$T/scenario.toml" <<EOF
