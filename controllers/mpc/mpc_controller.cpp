@@ -121,10 +121,9 @@ MpcPlan mpc_plan(const MpcProblem& p) {
   return mpc_evaluate(p, orders);
 }
 
-MpcController::MpcController(MpcConfig cfg,
-                             std::map<std::string, std::unique_ptr<forecast::Forecaster>> models)
+MpcController::MpcController(MpcConfig cfg, std::map<std::string, ForecastFeed> feeds)
     : cfg_(std::move(cfg)) {
-  for (auto& [name, model] : models) state_[name].model = std::move(model);
+  for (auto& [name, feed] : feeds) state_[name].feed = std::move(feed);
 }
 
 Decision MpcController::decide(const Observation& obs) {
@@ -135,30 +134,23 @@ Decision MpcController::decide(const Observation& obs) {
     if (!s) continue;
     State& st = state_[name];
     ServiceDecision out{name, s->desired, "arrival_rps_forecast", 0, "mpc"};
-    if (s->metrics_valid) {
-      st.model->observe(obs.time_s, s->arrival_rps);
-      st.history.push_back(s->arrival_rps);
-      if (st.history.size() > kMaxHistory)
-        st.history.erase(st.history.begin(),
-                         st.history.begin() + static_cast<long>(st.history.size() - kMaxHistory));
-      ++st.observed;
-      if (cfg_.refit_intervals > 0 && st.observed >= cfg_.warmup_intervals &&
-          st.observed % cfg_.refit_intervals == 0)
-        st.model->fit(st.history, cfg_.interval_s,
-                      obs.time_s - static_cast<double>(st.history.size() - 1) * cfg_.interval_s);
-    }
+    st.feed.feed(*s, obs.time_s, cfg_.feed);
     out.diagnostics["delay_steps"] = cfg_.delay_steps();
-    if (st.observed < cfg_.warmup_intervals) {
+    // Capacity per instance: configured, or estimated from what the ready instances served per unit of CPU.
+    const double per_instance = cfg_.rps_per_instance > 0 ? cfg_.rps_per_instance : st.feed.capacity_rps();
+    if (!st.feed.warm(cfg_.feed) || !(per_instance > 0)) {
       out.desired = std::clamp(s->desired, s->min_instances, s->max_instances);
       out.rule = "warmup";
-      out.diagnostic_strings["warmup"] = "forecaster has " + std::to_string(st.observed) + " of " +
-                                         std::to_string(cfg_.warmup_intervals) + " observations";
+      out.diagnostic_strings["warmup"] =
+          st.feed.warm(cfg_.feed) ? "no capacity estimate yet (needs a ready instance at >= 5 % CPU)"
+                                  : "forecaster has " + std::to_string(st.feed.observed()) + " of " +
+                                        std::to_string(cfg_.feed.warmup_intervals) + " observations";
       d.services.push_back(out);
       continue;
     }
     std::vector<int> hs;
     for (int h = 1; h <= H; ++h) hs.push_back(h);
-    forecast::Forecast f = st.model->predict(hs, cfg_.demand_quantiles);
+    forecast::Forecast f = st.feed.model().predict(hs, cfg_.demand_quantiles);
     MpcProblem p;
     p.demand.resize(static_cast<std::size_t>(H));
     for (std::size_t k = 0; k < p.demand.size(); ++k)
@@ -168,7 +160,8 @@ Decision MpcController::decide(const Observation& obs) {
     p.current = s->desired;
     p.min_instances = s->min_instances;
     p.max_instances = s->max_instances;
-    p.rps_per_instance = cfg_.rps_per_instance;
+    p.rps_per_instance = per_instance;
+    out.diagnostics["rps_per_instance"] = per_instance;
     p.interval_s = cfg_.interval_s;
     p.cost_per_instance_hour = cfg_.cost_per_instance_hour;
     p.sla_penalty = cfg_.sla_penalty;
@@ -190,14 +183,6 @@ Decision MpcController::decide(const Observation& obs) {
   return d;
 }
 
-namespace {
-std::string format_seconds(double s) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%g", s);
-  return buf;
-}
-}  // namespace
-
 std::unique_ptr<Controller> make_mpc_controller(Params& p, const ControllerContext& ctx) {
   MpcConfig c;
   c.services = controlled_services(p, ctx);
@@ -210,8 +195,14 @@ std::unique_ptr<Controller> make_mpc_controller(Params& p, const ControllerConte
   if (c.delay_steps() > c.horizon_steps)
     p.fail("horizon_steps",
            "at least the startup delay in intervals (" + std::to_string(c.delay_steps()) + ")");
-  c.rps_per_instance = p.number("rps_per_instance", std::nullopt);
-  if (!(c.rps_per_instance > 0)) p.fail("rps_per_instance", "a positive rate in requests per second");
+  c.rps_per_instance = p.has("rps_per_instance") ? p.number("rps_per_instance", std::nullopt) : 0.0;
+  if (p.has("rps_per_instance") && !(c.rps_per_instance > 0))
+    p.fail("rps_per_instance", "a positive rate in requests per second (leave it out to estimate it online)");
+  c.feed.target_utilization = p.number("target_utilization", 0.6);
+  if (!(c.feed.target_utilization > 0)) p.fail("target_utilization", "a positive CPU utilization");
+  c.feed.capacity_alpha = p.number("capacity_alpha", 0.2);
+  if (!(c.feed.capacity_alpha > 0 && c.feed.capacity_alpha <= 1))
+    p.fail("capacity_alpha", "a weight in (0, 1]");
   c.cost_per_instance_hour = p.number("cost_per_instance_hour", 1.0);
   if (c.cost_per_instance_hour < 0) p.fail("cost_per_instance_hour", "a non-negative cost");
   c.sla_penalty = p.number("sla_penalty", 0.01);
@@ -222,33 +213,15 @@ std::unique_ptr<Controller> make_mpc_controller(Params& p, const ControllerConte
   if (c.demand_quantiles.empty()) p.fail("demand_quantiles", "a non-empty list of probabilities");
   for (double q : c.demand_quantiles)
     if (!(q > 0 && q < 1)) p.fail("demand_quantiles", "probabilities in (0, 1)");
-  c.refit_intervals = static_cast<int>(p.integer("refit_intervals", 60));
-  if (c.refit_intervals < 0) p.fail("refit_intervals", "an integer >= 0 (0: never)");
-  c.warmup_intervals = static_cast<int>(p.integer("warmup_intervals", 2));
-  if (c.warmup_intervals < 1) p.fail("warmup_intervals", "an integer >= 1");
-
-  std::unique_ptr<Params> fp;
-  if (p.has("forecaster")) fp = p.table("forecaster");
-  std::map<std::string, std::unique_ptr<forecast::Forecaster>> models;
-  for (const auto& name : c.services) {
-    if (fp && (fp->has("model") || fp->has("kind"))) {
-      models[name] = forecast::forecaster_from_section(*fp, forecast::default_models_dir(), ctx.base_dir);
-    } else if (fp) {
-      models[name] = forecast::make_forecaster("naive", *fp);
-    } else {
-      MapParams none;
-      models[name] = forecast::make_forecaster("naive", none);
-    }
-    const forecast::Forecaster& m = *models[name];
-    if (m.trained_step_s() > 0 && std::abs(m.trained_step_s() - c.interval_s) > 1e-9 * c.interval_s)
-      p.fail("interval_s", "the forecaster's step: the model was trained on " +
-                               format_seconds(m.trained_step_s()) +
-                               "-s steps and is fed one value per interval");
-    if (c.horizon_steps > m.max_horizon_steps())
-      p.fail("horizon_steps", "a horizon within the model's (" + std::to_string(m.max_horizon_steps()) +
-                                  " intervals), got " + std::to_string(c.horizon_steps));
-  }
-  return std::make_unique<MpcController>(std::move(c), std::move(models));
+  c.feed.interval_s = c.interval_s;
+  c.feed.refit_intervals = static_cast<int>(p.integer("refit_intervals", 60));
+  if (c.feed.refit_intervals < 0) p.fail("refit_intervals", "an integer >= 0 (0: never)");
+  long warmup = 2;
+  std::map<std::string, ForecastFeed> feeds =
+      make_feeds(p, ctx, c.services, c.interval_s, c.horizon_steps, "horizon_steps", &warmup);
+  c.feed.warmup_intervals = static_cast<int>(p.integer("warmup_intervals", warmup));
+  if (c.feed.warmup_intervals < 1) p.fail("warmup_intervals", "an integer >= 1");
+  return std::make_unique<MpcController>(std::move(c), std::move(feeds));
 }
 
 }  // namespace autoscale

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "controllers/controller.hpp"
+#include "controllers/forecast_feed/forecast_feed.hpp"
 #include "forecasters/forecaster.hpp"
 
 namespace autoscale {
@@ -70,24 +71,19 @@ struct MpcConfig {
   double sla_penalty = 0.01;
   double change_penalty = 0;
   std::vector<double> demand_quantiles{0.1, 0.5, 0.9};
-  int refit_intervals = 60;  // 0: never
-  int warmup_intervals = 2;
+  FeedSettings feed;  // the forecaster's feed: interval, refits, warm-up, capacity estimate
   int delay_steps() const;
 };
 
 class MpcController : public Controller {
  public:
-  MpcController(MpcConfig cfg, std::map<std::string, std::unique_ptr<forecast::Forecaster>> models);
+  MpcController(MpcConfig cfg, std::map<std::string, ForecastFeed> feeds);
   Decision decide(const Observation& obs) override;
   double interval_s() const override { return cfg_.interval_s; }
 
-  static constexpr std::size_t kMaxHistory = 20000;
-
  private:
   struct State {
-    std::unique_ptr<forecast::Forecaster> model;
-    std::vector<double> history;
-    long observed = 0;
+    ForecastFeed feed;
   };
   MpcConfig cfg_;
   std::map<std::string, State> state_;

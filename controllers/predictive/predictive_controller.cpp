@@ -15,20 +15,13 @@ int PredictiveConfig::lead_steps() const {
   return std::max(1, static_cast<int>(std::lround(lead_s / interval_s)));
 }
 
-PredictiveController::PredictiveController(
-    PredictiveConfig cfg, std::map<std::string, std::unique_ptr<forecast::Forecaster>> models)
+PredictiveController::PredictiveController(PredictiveConfig cfg, std::map<std::string, ForecastFeed> feeds)
     : cfg_(std::move(cfg)) {
-  for (auto& [name, model] : models) state_[name].model = std::move(model);
+  for (auto& [name, feed] : feeds) state_[name].feed = std::move(feed);
 }
 
 namespace {
 // ceil with a little slack, so that 10.000000000001 instances (rounding in rate * (1 + buffer)) are 10.
-std::string format_seconds(double s) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%g", s);
-  return buf;
-}
-
 int instances_for(double rps, double rps_per_instance) {
   return static_cast<int>(std::ceil(std::max(0.0, rps) / rps_per_instance - 1e-9));
 }
@@ -50,37 +43,17 @@ Decision PredictiveController::decide(const Observation& obs) {
     bool busy = s->starting + s->pending > 0;
     int floor = breached ? (busy ? current : current + cfg_.floor_step) : s->min_instances;
 
-    if (s->metrics_valid) {
-      st.model->observe(obs.time_s, s->arrival_rps);
-      st.history.push_back(s->arrival_rps);
-      if (st.history.size() > kMaxHistory)
-        st.history.erase(st.history.begin(),
-                         st.history.begin() + static_cast<long>(st.history.size() - kMaxHistory));
-      ++st.observed;
-      // Refits every refit_intervals; an untrained LibTorch model trains once, when the warm-up ends (a
-      // trained one only takes the history at a refit).
-      bool train_now = st.observed == cfg_.warmup_intervals && forecast::is_neural_kind(st.model->kind());
-      if (train_now || (cfg_.refit_intervals > 0 && st.observed >= cfg_.warmup_intervals &&
-                        st.observed % cfg_.refit_intervals == 0))
-        st.model->fit(st.history, cfg_.interval_s,
-                      obs.time_s - static_cast<double>(st.history.size() - 1) * cfg_.interval_s);
-    }
-    if (cfg_.rps_per_instance <= 0 && s->metrics_valid && s->ready() > 0 && s->cpu_utilization >= 0.05 &&
-        s->completed_rps > 0) {
-      double sample = s->completed_rps / s->ready() * cfg_.target_utilization / s->cpu_utilization;
-      st.capacity_rps =
-          st.capacity_rps > 0 ? st.capacity_rps + cfg_.capacity_alpha * (sample - st.capacity_rps) : sample;
-    }
+    st.feed.feed(*s, obs.time_s, cfg_.feed);
     out.diagnostics["quantile"] = cfg_.quantile;
     out.diagnostics["lead_s"] = lead * cfg_.interval_s;
     out.diagnostics["floor_instances"] = floor;
 
-    if (st.observed < cfg_.warmup_intervals) {
+    if (!st.feed.warm(cfg_.feed)) {
       // Not enough history for the model: the floor alone, which never scales in.
       int want = std::max(current, floor);
       out.desired = std::clamp(want, s->min_instances, s->max_instances);
-      out.diagnostic_strings["warmup"] = "forecaster has " + std::to_string(st.observed) + " of " +
-                                         std::to_string(cfg_.warmup_intervals) + " observations";
+      out.diagnostic_strings["warmup"] = "forecaster has " + std::to_string(st.feed.observed()) + " of " +
+                                         std::to_string(cfg_.feed.warmup_intervals) + " observations";
       d.services.push_back(out);
       continue;
     }
@@ -88,8 +61,8 @@ Decision PredictiveController::decide(const Observation& obs) {
     // Capacity per instance: configured, or estimated from what the ready instances served per unit of CPU.
     double per_instance = cfg_.rps_per_instance;
     if (per_instance <= 0) {
-      if (st.capacity_rps > 0)
-        per_instance = st.capacity_rps;
+      if (st.feed.capacity_rps() > 0)
+        per_instance = st.feed.capacity_rps();
       else {
         int want = std::max(current, floor);
         out.desired = std::clamp(want, s->min_instances, s->max_instances);
@@ -101,8 +74,8 @@ Decision PredictiveController::decide(const Observation& obs) {
     out.diagnostics["rps_per_instance"] = per_instance;
 
     const bool spread = cfg_.buffer_spread > 0;
-    forecast::Forecast f = spread ? st.model->predict({lead}, {cfg_.quantile, 0.1, 0.9})
-                                  : st.model->predict({lead}, {cfg_.quantile});
+    forecast::Forecast f = spread ? st.feed.model().predict({lead}, {cfg_.quantile, 0.1, 0.9})
+                                  : st.feed.model().predict({lead}, {cfg_.quantile});
     double q = std::max(0.0, f.at(0, 0));
     double width = spread ? std::max(0.0, f.at(0, 2) - f.at(0, 1)) : 0.0;
     int bare = instances_for(q, per_instance);
@@ -135,26 +108,6 @@ Decision PredictiveController::decide(const Observation& obs) {
   return d;
 }
 
-namespace {
-// Observations the model needs before its forecast is its own (forecaster.hpp: before that it answers as
-// naive does); two for the one-value models, so that sigma has one error behind it.
-long default_warmup(const std::string& kind, Params& f) {
-  if (kind == "seasonal_naive") return f.integer("period_steps", 24) + 1;
-  if (kind == "holt_winters") return 2 * f.integer("period_steps", 24);
-  if (kind == "ar") {
-    long p = f.integer("order", 2), dd = f.integer("differencing", 0);
-    return std::max(3 * (p + 1) + dd, 2 * p + dd + 10);
-  }
-  if (kind == "fft") return 32;
-  // an inline LibTorch model trains on what the controller has seen when it has this much (its windows
-  // plus a validation split): four windows' worth
-  if (forecast::is_neural_kind(kind))
-    return 4 * (f.integer("input_steps", forecast::NeuralConfig{}.input_steps) +
-                f.integer("max_horizon_steps", forecast::NeuralConfig{}.max_horizon_steps));
-  return 2;
-}
-}  // namespace
-
 std::unique_ptr<Controller> make_predictive_controller(Params& p, const ControllerContext& ctx) {
   PredictiveConfig c;
   c.services = controlled_services(p, ctx);
@@ -186,36 +139,16 @@ std::unique_ptr<Controller> make_predictive_controller(Params& p, const Controll
   c.refit_intervals = static_cast<int>(p.integer("refit_intervals", 60));
   if (c.refit_intervals < 0) p.fail("refit_intervals", "an integer >= 0 (0: never)");
 
-  std::unique_ptr<Params> fp;
-  std::map<std::string, std::unique_ptr<forecast::Forecaster>> models;
-  std::string kind = "naive";
-  if (p.has("forecaster")) {
-    fp = p.table("forecaster");
-    // a registry model (`model = "name@version"`) has its kind in its model.json
-    kind = fp->has("model") ? "model" : fp->string("kind", std::string("naive"));
-  }
-  long warmup = fp ? default_warmup(kind, *fp) : 2;
-  c.warmup_intervals = static_cast<int>(p.integer("warmup_intervals", warmup));
-  if (c.warmup_intervals < 1) p.fail("warmup_intervals", "an integer >= 1");
-  for (const auto& name : c.services) {
-    if (fp && (fp->has("model") || fp->has("kind"))) {
-      models[name] = forecast::forecaster_from_section(*fp, forecast::default_models_dir(), ctx.base_dir);
-    } else if (fp) {
-      models[name] = forecast::make_forecaster(kind, *fp);
-    } else {
-      MapParams none;
-      models[name] = forecast::make_forecaster(kind, none);
-    }
-    const forecast::Forecaster& m = *models[name];
-    if (m.trained_step_s() > 0 && std::abs(m.trained_step_s() - c.interval_s) > 1e-9 * c.interval_s)
-      p.fail("interval_s", "the forecaster's step: the model was trained on " +
-                               format_seconds(m.trained_step_s()) +
-                               "-s steps and is fed one value per interval");
-    if (c.lead_steps() > m.max_horizon_steps())
-      p.fail("lead_s", "a lead within the model's horizon (" + std::to_string(m.max_horizon_steps()) +
-                           " intervals), got " + std::to_string(c.lead_steps()) + " intervals");
-  }
-  return std::make_unique<PredictiveController>(std::move(c), std::move(models));
+  long warmup = 2;
+  std::map<std::string, ForecastFeed> feeds =
+      make_feeds(p, ctx, c.services, c.interval_s, c.lead_steps(), "lead_s", &warmup);
+  c.feed.interval_s = c.interval_s;
+  c.feed.refit_intervals = c.refit_intervals;
+  c.feed.target_utilization = c.target_utilization;
+  c.feed.capacity_alpha = c.capacity_alpha;
+  c.feed.warmup_intervals = static_cast<int>(p.integer("warmup_intervals", warmup));
+  if (c.feed.warmup_intervals < 1) p.fail("warmup_intervals", "an integer >= 1");
+  return std::make_unique<PredictiveController>(std::move(c), std::move(feeds));
 }
 
 }  // namespace autoscale

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "controllers/controller.hpp"
+#include "controllers/forecast_feed/forecast_feed.hpp"
 #include "forecasters/forecaster.hpp"
 
 namespace autoscale {
@@ -40,7 +41,7 @@ struct PredictiveConfig {
   double floor_scale_out_above = 0.8;  // cpu_utilization
   int floor_step = 1;
   int refit_intervals = 60;  // 0: never refit
-  int warmup_intervals = 2;
+  FeedSettings feed;         // the forecaster's feed: interval, refits, warm-up, capacity estimate
   // Whole intervals ahead (at least one).
   int lead_steps() const;
 };
@@ -48,21 +49,14 @@ struct PredictiveConfig {
 class PredictiveController : public Controller {
  public:
   // One forecaster per controlled service (each service's arrivals are a series of their own).
-  PredictiveController(PredictiveConfig cfg,
-                       std::map<std::string, std::unique_ptr<forecast::Forecaster>> models);
+  PredictiveController(PredictiveConfig cfg, std::map<std::string, ForecastFeed> feeds);
   Decision decide(const Observation& obs) override;
   double interval_s() const override { return cfg_.interval_s; }
 
-  // The series kept for refits is capped at this many values (the newest).
-  static constexpr std::size_t kMaxHistory = 20000;
-
  private:
   struct State {
-    std::unique_ptr<forecast::Forecaster> model;
-    std::vector<double> history;
-    long observed = 0;        // observations fed
-    int below = 0;            // consecutive intervals with the target below the current count
-    double capacity_rps = 0;  // the online estimate of rps per instance (0: none yet)
+    ForecastFeed feed;
+    int below = 0;  // consecutive intervals with the target below the current count
   };
   PredictiveConfig cfg_;
   std::map<std::string, State> state_;

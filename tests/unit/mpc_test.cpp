@@ -175,7 +175,45 @@ TEST_CASE("mpc: the controller plans on its forecaster's quantiles", "[mpc]") {
   std::map<std::string, MapParams::Value> bad{{"rps_per_instance", 10.0}, {"startup_s", 700.0}};
   MapParams bp(bad);
   CHECK_THROWS_WITH(make_controller("mpc", bp, ControllerContext{{"web"}}), Catch::Contains("horizon_steps"));
-  MapParams none;
-  CHECK_THROWS_WITH(make_controller("mpc", none, ControllerContext{{"web"}}),
+  MapParams negative({{"rps_per_instance", -1.0}});
+  CHECK_THROWS_WITH(make_controller("mpc", negative, ControllerContext{{"web"}}),
                     Catch::Contains("rps_per_instance"));
+}
+
+TEST_CASE("mpc: without rps_per_instance it plans with the capacity estimated from throughput and CPU",
+          "[mpc]") {
+  // 4 ready instances complete 80 rps at 80 % CPU: 20 rps each at 0.8, 12.5 at the 0.5 target.
+  std::map<std::string, MapParams::Value> v{{"interval_s", 60.0},
+                                            {"startup_s", 60.0},
+                                            {"horizon_steps", 2L},
+                                            {"target_utilization", 0.5},
+                                            {"sla_penalty", 1.0}};
+  MapParams p(v);
+  auto c = make_controller("mpc", p, ControllerContext{{"web"}});
+  auto obs = [](double t, double util, double completed) {
+    Observation o;
+    o.time_s = t;
+    ServiceObservation s;
+    s.name = "web";
+    s.min_instances = 1;
+    s.max_instances = 40;
+    s.desired = 4;
+    s.in_service = 4;
+    s.metrics_valid = true;
+    s.arrival_rps = 80;
+    s.completed_rps = completed;
+    s.cpu_utilization = util;
+    o.services.push_back(s);
+    return o;
+  };
+  // idle: no estimate, the count is held even after the warm-up
+  for (int k = 1; k <= 2; ++k) {
+    auto d = c->decide(obs(60.0 * k, 0.01, 1)).services.at(0);
+    CHECK(d.desired == 4);
+    CHECK(d.diagnostic_strings.count("warmup") == 1);
+  }
+  auto d = c->decide(obs(180, 0.8, 80)).services.at(0);
+  CHECK(d.diagnostics.at("rps_per_instance") == Approx(12.5));
+  // naive forecast 80 rps; at 12.5 rps per instance 7 instances cover it (6.4); the SLA penalty dominates
+  CHECK(d.desired == 7);
 }
