@@ -196,6 +196,47 @@ int cmd_bench(const BenchArgs& args) {
   write_bench_file(out, meta, files, tables);
   const double wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
 
+  // [[expect]]: bounds on means over the seeds (exit status 1 when one fails).
+  int status_out = 0;
+  nlohmann::json j_expect = nlohmann::json::array();
+  std::string failures;
+  auto compare = [](double a, const std::string& op, double v) {
+    if (op == "<") return a < v;
+    if (op == "<=") return a <= v;
+    if (op == ">") return a > v;
+    if (op == ">=") return a >= v;
+    if (op == "==") return a == v;
+    return a != v;
+  };
+  for (const auto& e : b.expectations) {
+    std::size_t m = metric_index(e.metric), c = nc, o = nc;
+    for (std::size_t k = 0; k < nc; ++k) {
+      if (b.controllers[k].name == e.controller) c = k;
+      if (b.controllers[k].name == e.than_controller) o = k;
+    }
+    for (const BenchTable& t : tables) {
+      if (!e.scenario.empty() && e.scenario != t.scenario) continue;
+      double actual = t.stats[c][m].mean;
+      double bound = o < nc ? e.value * t.stats[o][m].mean : e.value;
+      bool ok = std::isfinite(actual) && std::isfinite(bound) && compare(actual, e.op, bound);
+      std::string what = t.scenario + "/" + e.controller + ": mean " + e.metric + " " + e.op + " " +
+                         fmt(e.value) + (o < nc ? " x " + e.than_controller + "'s (" + fmt(bound) + ")" : "");
+      j_expect.push_back({{"line", e.line},
+                          {"scenario", t.scenario},
+                          {"controller", e.controller},
+                          {"metric", e.metric},
+                          {"op", e.op},
+                          {"bound", number_or_null(bound)},
+                          {"actual", number_or_null(actual)},
+                          {"ok", ok}});
+      if (!ok) {
+        status_out = 1;
+        failures += "expectation failed: " + b.file + ":" + std::to_string(e.line) + ": " + what +
+                    ", actual " + fmt(actual) + "\n";
+      }
+    }
+  }
+
   if (args.json) {
     nlohmann::json j = {{"bench", b.name},          {"output", out},      {"wall_s", wall_s},
                         {"runs", cells.size()},     {"seeds", b.seeds},   {"metrics", b.metrics},
@@ -205,8 +246,10 @@ int cmd_bench(const BenchArgs& args) {
       j["vs_baseline"] = j_baseline;
     }
     if (oracle < nc) j["cost_vs_oracle"] = j_oracle;
+    if (!b.expectations.empty()) j["expectations"] = j_expect;
     std::cout << j.dump(2) << "\n";
-    return 0;
+    std::cerr << failures;
+    return status_out;
   }
   for (const BenchTable& t : tables) {
     std::printf("scenario %s: %zu seeds, mean [95 %% interval]%s\n", t.scenario.c_str(), ns,
@@ -247,8 +290,15 @@ int cmd_bench(const BenchArgs& args) {
     }
     std::printf("\n");
   }
+  if (!j_expect.empty()) {
+    std::size_t held = 0;
+    for (const auto& x : j_expect) held += x["ok"].get<bool>() ? 1 : 0;
+    std::printf("expectations: %zu of %zu hold\n", held, j_expect.size());
+  }
   std::printf("results: %s (%zu runs in %.1f s of wall time)\n", out.c_str(), cells.size(), wall_s);
-  return 0;
+  std::fflush(stdout);
+  std::cerr << failures;
+  return status_out;
 }
 
 }  // namespace autoscale

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -149,6 +150,26 @@ BenchSpec load_bench(const std::string& path) {
   }
   if (!b.baseline.empty() && !names.count(b.baseline))
     r.fail("baseline", "the name of one of the [[controller]] sections, got \"" + b.baseline + "\"");
+  std::vector<std::string> controller_names, scenario_names;
+  for (const auto& c : b.controllers) controller_names.push_back(c.name);
+  for (const auto& s : b.scenarios) scenario_names.push_back(s.name);
+  for (Reader& er : r.sections("expect")) {
+    BenchSpec::Expect e;
+    e.line = er.line();
+    e.scenario = er.has("scenario") ? er.choice("scenario", std::nullopt, scenario_names) : "";
+    e.controller = er.choice("controller", std::nullopt, controller_names);
+    e.metric = er.choice("metric", std::nullopt, b.metrics);
+    e.op = er.choice("op", std::nullopt, {"<", "<=", ">", ">=", "==", "!="});
+    if (er.has("than_controller")) {
+      e.than_controller = er.choice("than_controller", std::nullopt, controller_names);
+      if (e.than_controller == e.controller)
+        er.fail("than_controller", "another controller than `controller`, to compare the two");
+    }
+    // With than_controller, value is a factor on the other controller's mean (default 1).
+    e.value = er.number("value", e.than_controller.empty() ? std::nullopt : std::optional<double>(1.0));
+    er.finish();
+    b.expectations.push_back(e);
+  }
   r.finish();
 
   // Every scenario loads as `autoscale run` loads it, has the runs the controllers name, and every inline

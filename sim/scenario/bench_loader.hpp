@@ -29,6 +29,14 @@ struct BenchSpec {
   };
   std::vector<ScenarioRef> scenarios;
   std::vector<ControllerRef> controllers;
+  // [[expect]]: a bound on a controller's mean over the seeds in a scenario (every scenario when empty), or a
+  // factor on another controller's mean (than_controller).
+  struct Expect {
+    std::string scenario, controller, metric, op, than_controller;
+    double value = 0;
+    int line = 0;
+  };
+  std::vector<Expect> expectations;
   std::shared_ptr<const void> doc;  // the parsed file (sim/scenario's own)
 };
 

@@ -215,6 +215,8 @@ constexpr KeyRange kRanges[] = {
     {"controller", "warmup_intervals", K::count, 1, false, 1000000, "intervals"},
     // `autoscale bench BENCH.toml` (sim/scenario/bench_loader.cpp); its [[controller]] have the controllers'
     // ranges
+    {"bench.expect", "value", K::real, -1e15, false, 1e15,
+     "a metric value, or a factor with than_controller"},
     {"bench", "seeds", K::real, 0, false, 9007199254740992.0,
      "a count of seeds (1, 2, ...) or a list of seeds"},
     // oracle (controllers/oracle/): rps_per_instance and target_utilization as predictive's (the oracle holds

@@ -111,6 +111,19 @@ check "JSON and HDF5 agree; CRN; baseline - baseline = 0; --jobs 1 and --jobs 2 
 "$AS" validate "$T/b.toml" "$ROOT/scenarios/bench/standard.toml" >"$T/v.out" 2>&1 && grep -q "b.toml: ok (bench file: 2 scenarios x 3 controllers x 3 seeds)" "$T/v.out" && r=ok || r=no
 check "validate checks bench files without running them" $r "$(cat "$T/v.out")"
 
+# [[expect]] on means over the seeds: exit 0 when they hold, 1 with the failed one named when one does not.
+cp "$T/b.toml" "$T/e.toml"
+printf '[[expect]]\nscenario = "worldcup"\ncontroller = "peak_fleet"\nmetric = "cost_usd"\nop = ">="\nthan_controller = "reactive"\nvalue = 2\n' >>"$T/e.toml"
+"$AS" bench "$T/e.toml" --out "$T/e.h5" --quiet >"$T/e.out" 2>&1
+rc=$?
+[ $rc -eq 0 ] && grep -q "expectations: 1 of 1 hold" "$T/e.out" && r=ok || r=no
+check "bench [[expect]] that holds: exit 0" $r "rc=$rc $(tail -3 "$T/e.out")"
+sed 's/^value = 2$/value = 100/' "$T/e.toml" >"$T/e2.toml"
+"$AS" bench "$T/e2.toml" --out "$T/e2.h5" --quiet >"$T/e2.out" 2>&1
+rc=$?
+[ $rc -eq 1 ] && grep -qE "expectation failed: .*e2.toml:[0-9]+: worldcup/peak_fleet: mean cost_usd >= 100 x reactive's" "$T/e2.out" && [ -e "$T/e2.h5" ] && r=ok || r=no
+check "bench [[expect]] that fails: exit 1 naming it, results still written" $r "rc=$rc $(tail -3 "$T/e2.out")"
+
 # Four times the seeds, about half the interval (a cheap scenario; the spread comes from the seeds).
 cat >"$T/ci.toml" <<EOF
 name = "ci"
