@@ -225,8 +225,15 @@ std::vector<StoredRun> read_summaries(const std::string& path) {
   if (!check_tri(H5Fis_hdf5(path.c_str()), "H5Fis_hdf5", at))
     throw InputError(path, 0, "", "not an HDF5 file (expected an autoscale result file)");
   Node f{Id(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose, "H5Fopen", at), at};
-  if (!check_tri(H5Lexists(f.id, "runs", H5P_DEFAULT), "H5Lexists", at.child("runs")))
+  if (!check_tri(H5Lexists(f.id, "runs", H5P_DEFAULT), "H5Lexists", at.child("runs"))) {
+    if (check_tri(H5Lexists(f.id, "bench", H5P_DEFAULT), "H5Lexists", at.child("bench")))
+      throw InputError(
+          path, 0, "/runs",
+          "this is a bench file (`autoscale bench`): its runs are under /bench/<scenario>/<controller>/"
+          "<seed> and its statistics under /bench/<scenario>/stats (results/SCHEMA.md); `tools/report " +
+              path + "` writes its HTML report");
     throw InputError(path, 0, "/runs", "no /runs group (expected an autoscale result file)");
+  }
   Node runs = open_group(f, "runs");
   std::vector<StoredRun> out;
   for (const auto& name : link_names(runs)) {

@@ -124,6 +124,11 @@ rc=$?
 [ $rc -eq 1 ] && grep -qE "expectation failed: .*e2.toml:[0-9]+: worldcup/peak_fleet: mean cost_usd >= 100 x reactive's" "$T/e2.out" && [ -e "$T/e2.h5" ] && r=ok || r=no
 check "bench [[expect]] that fails: exit 1 naming it, results still written" $r "rc=$rc $(tail -3 "$T/e2.out")"
 
+"$AS" inspect "$T/b1.h5" >/dev/null 2>"$T/i.err"
+rc=$?
+[ $rc -eq 2 ] && grep -q "this is a bench file" "$T/i.err" && grep -q "tools/report" "$T/i.err" && r=ok || r=no
+check "inspect of a bench file says what it is and where to look" $r "rc=$rc $(cat "$T/i.err")"
+
 # Four times the seeds, about half the interval (a cheap scenario; the spread comes from the seeds).
 cat >"$T/ci.toml" <<EOF
 name = "ci"
