@@ -200,14 +200,6 @@ int cmd_bench(const BenchArgs& args) {
   int status_out = 0;
   nlohmann::json j_expect = nlohmann::json::array();
   std::string failures;
-  auto compare = [](double a, const std::string& op, double v) {
-    if (op == "<") return a < v;
-    if (op == "<=") return a <= v;
-    if (op == ">") return a > v;
-    if (op == ">=") return a >= v;
-    if (op == "==") return a == v;
-    return a != v;
-  };
   for (const auto& e : b.expectations) {
     std::size_t m = metric_index(e.metric), c = nc, o = nc;
     for (std::size_t k = 0; k < nc; ++k) {
@@ -218,7 +210,7 @@ int cmd_bench(const BenchArgs& args) {
       if (!e.scenario.empty() && e.scenario != t.scenario) continue;
       double actual = t.stats[c][m].mean;
       double bound = o < nc ? e.value * t.stats[o][m].mean : e.value;
-      bool ok = std::isfinite(actual) && std::isfinite(bound) && compare(actual, e.op, bound);
+      bool ok = std::isfinite(actual) && std::isfinite(bound) && expectation_holds(actual, e.op, bound);
       std::string what = t.scenario + "/" + e.controller + ": mean " + e.metric + " " + e.op + " " +
                          fmt(e.value) + (o < nc ? " x " + e.than_controller + "'s (" + fmt(bound) + ")" : "");
       j_expect.push_back({{"line", e.line},

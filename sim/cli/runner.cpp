@@ -100,15 +100,6 @@ void print_table(std::ostream& o, const std::vector<StoredRun>& runs) {
        "them\n";
 }
 
-bool compare(double a, const std::string& op, double b) {
-  if (op == "<") return a < b;
-  if (op == "<=") return a <= b;
-  if (op == ">") return a > b;
-  if (op == ">=") return a >= b;
-  if (op == "==") return a == b;
-  return a != b;
-}
-
 }  // namespace
 
 int cmd_validate(const std::string& scenario, const LoadOptions& load) {
@@ -169,7 +160,7 @@ int cmd_run(const RunArgs& args) {
         w << " (" << e.value << " x run '" << e.than_run << "')";
         against = w.str();
       }
-      bool ok = v && compare(actual, e.op, bound);
+      bool ok = v && expectation_holds(actual, e.op, bound);
       expectations.push_back({{"run", r.name},
                               {"metric", e.metric},
                               {"op", e.op},

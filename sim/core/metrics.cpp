@@ -149,4 +149,13 @@ const std::vector<std::string>& summary_metric_names() {
                                                  "cold_start_wait_s"};
   return names;
 }
+bool expectation_holds(double actual, const std::string& op, double bound) {
+  if (op == "<") return actual < bound;
+  if (op == "<=") return actual <= bound;
+  if (op == ">") return actual > bound;
+  if (op == ">=") return actual >= bound;
+  if (op == "==") return actual == bound;
+  return actual != bound;
+}
+
 }  // namespace autoscale

@@ -14,6 +14,8 @@ struct SummaryValue {
 };
 using Summary = std::vector<SummaryValue>;
 const SummaryValue* find_metric(const Summary& s, const std::string& key);
+// An [[expect]] comparison: `actual op bound`, op one of < <= > >= == != (scenario and bench files).
+bool expectation_holds(double actual, const std::string& op, double bound);
 
 struct ServiceSeries {
   std::string name;
