@@ -1,6 +1,7 @@
 #pragma once
 // Maps a scenario's `controller.kind` to a factory. Adding a controller: one file in controllers/ plus one
 // line in registry.cpp.
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -15,6 +16,10 @@ struct ControllerContext {
   // The directory of the file the controller was read from: relative paths in its keys (a forecaster's
   // registry model) are resolved against it. Empty: the working directory.
   std::string base_dir = {};
+  // What monitoring already holds when the run starts ([monitoring] history_s): each service's arrival rate
+  // (1/s) over [-n * history_step_s, 0), one mean per step, oldest first. Empty: no history.
+  double history_step_s = 0;
+  std::map<std::string, std::vector<double>> history_arrival_rps = {};
 };
 
 using ControllerFactory = std::unique_ptr<Controller> (*)(Params&, const ControllerContext&);

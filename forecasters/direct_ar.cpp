@@ -93,6 +93,7 @@ void DirectArForecaster::configure() {
 // The values fit() replays are in z_ already; later ones are added, and every refit_every_ of them the heads
 // are fitted again.
 void DirectArForecaster::update(double value) {
+  if (!calibrated_) return;  // before the first fit: Model keeps the values and fits on them at min_fit()
   if (replay_ > 0) {
     --replay_;
     return;

@@ -27,6 +27,52 @@ void ForecastFeed::feed(const ServiceObservation& s, double time_s, const FeedSe
   }
 }
 
+std::vector<double> rebin_history(const std::vector<double>& values, double step_s, double interval_s) {
+  std::vector<double> out;
+  if (values.empty() || step_s <= 0 || interval_s <= 0) return out;
+  double span = static_cast<double>(values.size()) * step_s;
+  auto m = static_cast<long>(std::floor(span / interval_s + 1e-9));
+  out.reserve(static_cast<size_t>(m));
+  for (long j = 0; j < m; ++j) {
+    // the interval [a, b) measured from the history's start (time -span)
+    double a = span - static_cast<double>(m - j) * interval_s, b = a + interval_s, sum = 0;
+    auto i = static_cast<long>(std::floor(a / step_s + 1e-9));
+    for (; i < static_cast<long>(values.size()); ++i) {
+      double lo = std::max(a, static_cast<double>(i) * step_s);
+      double hi = std::min(b, static_cast<double>(i + 1) * step_s);
+      if (hi <= lo) {
+        if (static_cast<double>(i) * step_s >= b) break;
+        continue;
+      }
+      sum += values[static_cast<size_t>(i)] * (hi - lo);
+    }
+    out.push_back(sum / interval_s);
+  }
+  return out;
+}
+
+void ForecastFeed::preload(const std::vector<double>& rps, double step_s, const FeedSettings& f) {
+  std::vector<double> v = rebin_history(rps, step_s, f.interval_s);
+  if (v.size() > kMaxHistory) v.erase(v.begin(), v.begin() + static_cast<long>(v.size() - kMaxHistory));
+  for (size_t j = 0; j < v.size(); ++j) {
+    double t = -static_cast<double>(v.size() - 1 - j) * f.interval_s;
+    model_->observe(t, v[j]);
+    history_.push_back(v[j]);
+    ++observed_;
+  }
+  if (!v.empty() && observed_ >= f.warmup_intervals)
+    model_->fit(history_, f.interval_s, -static_cast<double>(history_.size() - 1) * f.interval_s);
+}
+
+void preload_feeds(std::map<std::string, ForecastFeed>& feeds, const ControllerContext& ctx,
+                   const FeedSettings& f) {
+  if (ctx.history_step_s <= 0) return;
+  for (auto& [name, feed] : feeds) {
+    auto h = ctx.history_arrival_rps.find(name);
+    if (h != ctx.history_arrival_rps.end()) feed.preload(h->second, ctx.history_step_s, f);
+  }
+}
+
 namespace {
 
 // Observations a kind needs before its forecast is its own (forecaster.hpp: before that it answers as naive

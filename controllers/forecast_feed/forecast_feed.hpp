@@ -31,6 +31,11 @@ class ForecastFeed {
   // kept (the newest kMaxHistory values), the model refitted every refit_intervals observations (an untrained
   // LibTorch model trains once, when the warm-up ends), and the capacity estimate updated.
   void feed(const ServiceObservation& s, double time_s, const FeedSettings& f);
+  // Monitoring's history before the run (ControllerContext::history_arrival_rps, steps of step_s ending at
+  // t = 0): re-binned to the controller's interval (means over each interval ending at 0, -interval, ...),
+  // observed as if fed before the first decision, then fitted (trained, for LibTorch kinds) when it covers
+  // the warm-up. Only the newest kMaxHistory intervals are kept.
+  void preload(const std::vector<double>& rps, double step_s, const FeedSettings& f);
   long observed() const { return observed_; }
   bool warm(const FeedSettings& f) const { return observed_ >= f.warmup_intervals; }
   forecast::Forecaster& model() { return *model_; }
@@ -53,5 +58,14 @@ std::map<std::string, ForecastFeed> make_feeds(Params& p, const ControllerContex
                                                const std::vector<std::string>& services, double interval_s,
                                                int horizon_steps, const std::string& horizon_key,
                                                long* default_warmup);
+
+// Preloads every feed whose service has history in `ctx` (no-op without history).
+void preload_feeds(std::map<std::string, ForecastFeed>& feeds, const ControllerContext& ctx,
+                   const FeedSettings& f);
+
+// `values` (one per step_s, the last ending at t = 0) as means over intervals of interval_s ending at 0,
+// -interval_s, ..., oldest first: floor(n * step_s / interval_s) of them, each the exact time-weighted mean
+// of the piecewise-constant history over it.
+std::vector<double> rebin_history(const std::vector<double>& values, double step_s, double interval_s);
 
 }  // namespace autoscale

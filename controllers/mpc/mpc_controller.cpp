@@ -221,6 +221,7 @@ std::unique_ptr<Controller> make_mpc_controller(Params& p, const ControllerConte
       make_feeds(p, ctx, c.services, c.interval_s, c.horizon_steps, "horizon_steps", &warmup);
   c.feed.warmup_intervals = static_cast<int>(p.integer("warmup_intervals", warmup));
   if (c.feed.warmup_intervals < 1) p.fail("warmup_intervals", "an integer >= 1");
+  preload_feeds(feeds, ctx, c.feed);  // monitoring's history before the run, if any
   return std::make_unique<MpcController>(std::move(c), std::move(feeds));
 }
 

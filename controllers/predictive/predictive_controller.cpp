@@ -148,6 +148,7 @@ std::unique_ptr<Controller> make_predictive_controller(Params& p, const Controll
   c.feed.capacity_alpha = c.capacity_alpha;
   c.feed.warmup_intervals = static_cast<int>(p.integer("warmup_intervals", warmup));
   if (c.feed.warmup_intervals < 1) p.fail("warmup_intervals", "an integer >= 1");
+  preload_feeds(feeds, ctx, c.feed);  // monitoring's history before the run, if any
   return std::make_unique<PredictiveController>(std::move(c), std::move(feeds));
 }
 

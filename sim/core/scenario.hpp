@@ -148,6 +148,11 @@ struct MonitoringSpec {
   double scrape_interval_s = 15;
   double lag_s = 15;     // a sample becomes visible to controllers this long after it was taken
   double window_s = 60;  // controllers see averages over this window of visible samples
+  // Metric history the monitoring system already holds when the run starts (as CloudWatch or Prometheus
+  // would): the offered arrival rate of each service over [-history_s, 0) in steps of history_step_s, from the
+  // traffic's own rate function (a trace before its start_s). 0: none (the run starts with empty monitoring).
+  double history_s = 0;
+  double history_step_s = 60;
 };
 
 struct SlaSpec {

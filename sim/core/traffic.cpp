@@ -1,5 +1,6 @@
 #include "sim/core/traffic.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -38,9 +39,10 @@ struct RateFunction::Component {
         return t < spec.start_s ? spec.before_rps : spec.rate_rps;
       case K::trace: {
         double tau = t * spec.trace.time_scale;
-        if (tau >= trace_span_s) {
+        if (tau >= trace_span_s || (tau < 0 && spec.trace.loop)) {  // t < 0: monitoring's history
           if (!spec.trace.loop || trace_span_s <= 0) return 0;
           tau = std::fmod(tau, trace_span_s);
+          if (tau < 0) tau += trace_span_s;
         }
         return spec.trace.rate_scale * trace.at(spec.trace.start_s + tau);
       }
@@ -137,6 +139,22 @@ double ArrivalProcess::next(double until_s) {
     t_ = step_start_;
     step_rate_ = rate_.rate(step_start_);
   }
+}
+
+std::vector<double> rate_history(const TrafficSpec& spec, uint64_t seed, double history_s, double step_s) {
+  std::vector<double> out;
+  if (history_s <= 0 || step_s <= 0) return out;
+  RateFunction rate(spec, seed);  // its own copy: the run's streams do not move
+  auto steps = static_cast<long>(std::floor(history_s / step_s + 1e-9));
+  long sub = std::max(1L, static_cast<long>(std::ceil(step_s / spec.resolution_s - 1e-9)));
+  double h = step_s / static_cast<double>(sub);
+  out.reserve(static_cast<size_t>(steps));
+  for (long i = 0; i < steps; ++i) {
+    double t0 = -static_cast<double>(steps - i) * step_s, sum = 0;
+    for (long k = 0; k < sub; ++k) sum += rate.rate(t0 + (static_cast<double>(k) + 0.5) * h);
+    out.push_back(sum / static_cast<double>(sub));
+  }
+  return out;
 }
 
 }  // namespace autoscale

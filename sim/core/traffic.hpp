@@ -27,6 +27,12 @@ class RateFunction {
   std::vector<std::unique_ptr<Component>> components_;
 };
 
+// Monitoring's history before the run: the mean offered rate over each of floor(history_s / step_s) steps
+// ending at t = 0, oldest first (a trace source reads the trace before its start_s, a looping one wraps; the
+// rate is sampled at the midpoints of sub-steps no longer than resolution_s). Random components draw from
+// their own copies of the run's streams, which therefore do not move.
+std::vector<double> rate_history(const TrafficSpec& spec, uint64_t seed, double history_s, double step_s);
+
 class ArrivalProcess {
  public:
   ArrivalProcess(const TrafficSpec& spec, uint64_t seed);

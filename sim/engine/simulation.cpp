@@ -110,6 +110,15 @@ struct Simulation::Impl {
     ControllerContext ctx;
     for (const auto& s : run.services) ctx.services.push_back(s.name);
     ctx.base_dir = run.controller.base_dir;
+    if (run.monitoring.history_s > 0) {
+      std::vector<double> entry =
+          rate_history(run.traffic, run.seed, run.monitoring.history_s, run.monitoring.history_step_s);
+      ctx.history_step_s = run.monitoring.history_step_s;
+      for (size_t s = 0; s < run.services.size(); ++s) {
+        std::vector<double>& h = ctx.history_arrival_rps[run.services[s].name];
+        for (double v : entry) h.push_back(v * graph_.visits()[s]);
+      }
+    }
     controller_ =
         opts.controller ? opts.controller : make_controller(run.controller.kind, *run.controller.params, ctx);
     if (controller_->wants_foresight()) {

@@ -96,6 +96,8 @@ constexpr KeyRange kRanges[] = {
     {"monitoring", "scrape_interval_s", K::real, kMinI, false, kDay, "seconds"},
     {"monitoring", "lag_s", K::real, 0, false, kDay, "seconds"},
     {"monitoring", "window_s", K::real, kMinI, false, kDay, "seconds"},
+    {"monitoring", "history_s", K::real, 0, false, 366 * kDay, "seconds"},
+    {"monitoring", "history_step_s", K::real, 1, false, kDay, "seconds"},
 
     {"controller", "interval_s", K::real, kMinI, false, kDay, "seconds"},
     {"controller", "instances", K::count, 0, false, 10000, "instances"},

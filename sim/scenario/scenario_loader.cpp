@@ -435,6 +435,12 @@ RunSpec read_run(const std::shared_ptr<toml::table>& doc, const std::string& fil
   check_intervals(mon, "scrape_interval_s", run.monitoring.scrape_interval_s, run.duration_s, "scrapes");
   run.monitoring.lag_s = mon.number("lag_s", run.monitoring.lag_s);
   run.monitoring.window_s = mon.number("window_s", run.monitoring.window_s);
+  run.monitoring.history_s = mon.number("history_s", run.monitoring.history_s);
+  run.monitoring.history_step_s = mon.number("history_step_s", run.monitoring.history_step_s);
+  if (run.monitoring.history_s > 0 && run.monitoring.history_s / run.monitoring.history_step_s > 1e6)
+    mon.fail("history_s", "history_s / history_step_s = " +
+                              format_number(run.monitoring.history_s / run.monitoring.history_step_s) +
+                              " steps; expected at most 1000000");
   double kept = (run.monitoring.lag_s + run.monitoring.window_s) / run.monitoring.scrape_interval_s;
   if (kept > kMaxScrapesKept)
     mon.fail("window_s", "(lag_s + window_s) / scrape_interval_s = " + format_number(kept) +
