@@ -58,9 +58,9 @@ void OracleController::set_foresight(Foresight& foresight) {
 
 Decision OracleController::decide(const Observation& obs) {
   if (!foresight_)
-    throw InputError("", 0, "kind",
-                     "oracle: needs the true future, which only the simulator gives (not `autoscale decide`, "
-                     "nor a wrapper around it)");
+    throw InputError(
+        "", 0, "kind",
+        "oracle: needs the true future, which only the simulator gives (not `autoscale decide`)");
   Foresight& f = *foresight_;
   const double t = obs.time_s;
   const double tick = cfg_.interval_s;

@@ -37,6 +37,17 @@ std::vector<std::string> CompositeController::scale_to_zero_services() const {
   return all;
 }
 
+bool CompositeController::wants_foresight() const {
+  for (const auto& c : children_)
+    if (c->wants_foresight()) return true;
+  return false;
+}
+
+void CompositeController::set_foresight(Foresight& foresight) {
+  for (const auto& c : children_)
+    if (c->wants_foresight()) c->set_foresight(foresight);
+}
+
 std::map<std::string, MetricWindows> CompositeController::metric_windows() const {
   std::map<std::string, MetricWindows> all;
   for (const auto& c : children_) all.merge(c->metric_windows());  // services are disjoint

@@ -19,6 +19,8 @@ class CompositeController : public Controller {
   double interval_s() const override { return tick_s_; }
   std::vector<std::string> scale_to_zero_services() const override;
   std::map<std::string, MetricWindows> metric_windows() const override;
+  bool wants_foresight() const override;
+  void set_foresight(Foresight& foresight) override;  // to every child that wants it
 
  private:
   std::vector<std::unique_ptr<Controller>> children_;

@@ -23,6 +23,8 @@ class FlappingGuard : public Controller {
     return inner_->scale_to_zero_services();
   }
   std::map<std::string, MetricWindows> metric_windows() const override { return inner_->metric_windows(); }
+  bool wants_foresight() const override { return inner_->wants_foresight(); }
+  void set_foresight(Foresight& foresight) override { inner_->set_foresight(foresight); }
 
  private:
   std::unique_ptr<Controller> inner_;

@@ -303,3 +303,19 @@ TEST_CASE("oracle: the capacity the foresight shows is the closed form and what 
   });
   CHECK(refused == std::vector<double>{1});
 }
+
+TEST_CASE("oracle: inside a wrapper it is given the foresight and decides as it does alone",
+          "[sim][oracle]") {
+  // flapping_guard and composite around the oracle on the deterministic step: the same two changes as the
+  // oracle alone ({1080, 5}, {2400, 2}: "never violates the SLA" above), no violation.
+  auto inner = std::make_shared<MapParams>(
+      std::map<std::string, MapParams::Value>{{"kind", std::string("oracle")}, {"interval_s", 60.0}});
+  std::shared_ptr<Controller> guard =
+      controller("flapping_guard", {{"inner", inner}, {"scaleOutThreshold", 1e9}});
+  RunResult r = run_with(step_run(), guard);
+  std::vector<std::pair<double, int>> changes;
+  for (const auto& d : r.decisions)
+    if (d.desired != d.current) changes.emplace_back(d.time_s, d.desired);
+  CHECK(changes == std::vector<std::pair<double, int>>{{1080, 5}, {2400, 2}});
+  CHECK(metric(r, "sla_violation_fraction") == 0);
+}
