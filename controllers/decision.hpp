@@ -24,12 +24,19 @@ struct ServiceDecision {
   std::optional<bool> activator_in_path = std::nullopt;
 };
 
-// A node autoscaler's order for a fixed node pool: this many nodes (new ones join at once; removed ones are
-// taken from the empty nodes, newest first, and never below what the placed pods need).
+// A node autoscaler's order for a fixed node pool: this many nodes (new ones of the pool's instance_type,
+// billed at once, taking pods once started; removed ones are taken from the empty nodes, newest first, and
+// never below what the placed pods need); desired_nodes < 0 (the default) leaves the count alone. `launch`:
+// one new node per entry, of that instance type (karpenter). `remove`: these nodes (NodeObservation::id) are
+// cordoned, their pods evicted (their controllers launch replacements elsewhere) and the nodes deleted once
+// empty.
 struct NodePoolDecision {
   std::string pool;
-  int desired_nodes = 0;
+  int desired_nodes = -1;
   std::string rule;
+  std::vector<std::string> launch = {};
+  std::vector<int> remove = {};
+  std::string details = {};
 };
 
 struct Decision {

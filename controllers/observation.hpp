@@ -19,7 +19,7 @@ struct InstanceObservation {
   std::string phase =
       "Running";             // Kubernetes pod phase: Pending (not yet on a node / starting), Running, Failed
   bool ready = false;        // warming or in service: in the load balancer
-  bool deleting = false;     // draining
+  bool deleting = false;     // draining, a shadow, or held by a terminate hook (sim/fleet)
   double start_time_s = 0;   // launch request
   double ready_time_s = -1;  // when it last turned ready (-1: never)
   bool has_metrics = false;  // false when the window holds fewer than two scrapes of it
@@ -97,6 +97,37 @@ struct ServiceObservation {
   std::optional<ControllerHistory> history;  // `autoscale decide` only
 };
 
+// What a pod asks of a node (its requests).
+struct PodRequest {
+  double cpu_cores = 0;
+  double memory_gib = 0;
+};
+
+// One node of a fixed pool.
+struct NodeObservation {
+  int id = 0;  // the cluster's node id (NodePoolDecision::remove names nodes by it)
+  std::string instance_type;
+  bool ready = false;     // started: takes pods
+  bool deleting = false;  // cordoned: being removed (scale-down, consolidation, spot reclamation)
+  bool spot = false;
+  double created_s = 0;          // when it was asked for (billed from then)
+  double last_pod_change_s = 0;  // when a pod last arrived on it or left it (creation, if none)
+  double price_per_hour_usd = 0;
+  double allocatable_cpu_cores = 0;
+  double allocatable_memory_gib = 0;
+  double requested_cpu_cores = 0;
+  double requested_memory_gib = 0;
+  std::vector<PodRequest> pods;  // the requests of each pod on it
+};
+
+// An instance type a pool may launch, at the price this pool pays for it.
+struct InstanceTypeObservation {
+  std::string name;
+  int vcpu = 0;
+  double memory_gib = 0;
+  double price_per_hour_usd = 0;
+};
+
 // A node pool as a node autoscaler sees it (the truth at decision time: node lists are not scraped).
 struct NodePoolObservation {
   std::string name;
@@ -108,6 +139,14 @@ struct NodePoolObservation {
   double requested_memory_gib = 0;
   int pods = 0;
   int pending_pods = 0;  // instances of this pool's services waiting for room
+  // Fixed pools: nodes still starting (counted in nodes and allocatable), each node, the pending pods'
+  // requests, the node autoscaler's bounds and the instance types it may launch.
+  int starting_nodes = 0;
+  std::vector<NodeObservation> node_list = {};
+  std::vector<PodRequest> pending_requests = {};
+  int min_nodes = 0;
+  int max_nodes = 0;
+  std::vector<InstanceTypeObservation> instance_types = {};
 };
 
 struct Observation {

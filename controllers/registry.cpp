@@ -26,6 +26,10 @@ const Entry kRegistry[] = {
     {"predictive", &make_predictive_controller},
     {"oracle", &make_oracle_controller},
     {"mpc", &make_mpc_controller},
+    {"vote", &make_vote_controller},
+    {"event", &make_event_controller},
+    {"aws_predictive", &make_aws_predictive_controller},
+    {"scryer", &make_scryer_controller},
 };
 }  // namespace
 

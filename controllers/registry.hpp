@@ -20,6 +20,10 @@ struct ControllerContext {
   // (1/s) over [-n * history_step_s, 0), one mean per step, oldest first. Empty: no history.
   double history_step_s = 0;
   std::map<std::string, std::vector<double>> history_arrival_rps = {};
+  // Each service's launch request -> ready time (s), a sample of the scenario's startup distribution sorted
+  // ascending (drawn from its own stream: the run's other streams are not shifted; no contention for room or
+  // CPU). Empty when unknown (`autoscale decide`).
+  std::map<std::string, std::vector<double>> startup_samples_s = {};
 };
 
 using ControllerFactory = std::unique_ptr<Controller> (*)(Params&, const ControllerContext&);
@@ -45,6 +49,11 @@ std::unique_ptr<Controller> make_predictive_controller(Params&,
                                                        const ControllerContext&);  // controllers/predictive/
 std::unique_ptr<Controller> make_oracle_controller(Params&, const ControllerContext&);  // controllers/oracle/
 std::unique_ptr<Controller> make_mpc_controller(Params&, const ControllerContext&);     // controllers/mpc/
+std::unique_ptr<Controller> make_vote_controller(Params&, const ControllerContext&);    // controllers/vote/
+std::unique_ptr<Controller> make_event_controller(Params&, const ControllerContext&);   // controllers/event/
+// controllers/aws_predictive/, controllers/scryer/
+std::unique_ptr<Controller> make_aws_predictive_controller(Params&, const ControllerContext&);
+std::unique_ptr<Controller> make_scryer_controller(Params&, const ControllerContext&);
 
 // Helper shared by factories: the `services` key, checked against the scenario's services (default: all).
 std::vector<std::string> controlled_services(Params& params, const ControllerContext& ctx);

@@ -39,6 +39,24 @@ struct DecisionRec {
   const char* rule;
   const char* details;
 };
+struct NodeDecisionRec {
+  double time_s;
+  const char* pool;
+  int32_t current;
+  int32_t desired;
+  const char* launched;
+  const char* removed;
+  const char* rule;
+  const char* details;
+};
+struct EpisodeRec {
+  double start_s;
+  double end_s;
+  int32_t service;
+  const char* cause;
+  double violation_fraction;
+  double peak_shortfall;
+};
 struct RequestRec {
   double arrival_s;
   double latency_s;
@@ -77,6 +95,10 @@ void write_run(const Node& runs, const RunResult& r) {
       write_ints(h, "instances_starting", s.instances_starting, "instances");
       write_ints(h, "instances_ready", s.instances_ready, "instances");
       write_ints(h, "instances_draining", s.instances_draining, "instances");
+      if (!s.instances_warm_pool.empty()) {
+        write_ints(h, "instances_warm_pool", s.instances_warm_pool, "instances");
+        write_ints(h, "instances_shadow", s.instances_shadow, "instances");
+      }
     }
   }
   {
@@ -112,6 +134,52 @@ void write_run(const Node& runs, const RunResult& r) {
     }
     t.write(rows);
     write_doubles(g, "decisions_wall_time_s", wall, "s");
+  }
+  if (!r.node_pools.empty()) {  // fixed pools: their nodes over time and the orders they were given
+    Node pg = create_group(g, "node_pools");
+    for (const auto& p : r.node_pools) {
+      Node h = create_group(pg, p.name);
+      write_ints(h, "nodes_ready", p.nodes_ready, "nodes");
+      write_ints(h, "nodes_starting", p.nodes_starting, "nodes");
+      write_ints(h, "nodes_deleting", p.nodes_deleting, "nodes");
+    }
+    Table<NodeDecisionRec> t(g, "node_decisions");
+    t.real(RESULTS_FIELD(NodeDecisionRec, time_s))
+        .text(RESULTS_FIELD(NodeDecisionRec, pool))
+        .int32(RESULTS_FIELD(NodeDecisionRec, current))
+        .int32(RESULTS_FIELD(NodeDecisionRec, desired))
+        .text(RESULTS_FIELD(NodeDecisionRec, launched))
+        .text(RESULTS_FIELD(NodeDecisionRec, removed))
+        .text(RESULTS_FIELD(NodeDecisionRec, rule))
+        .text(RESULTS_FIELD(NodeDecisionRec, details));
+    std::vector<NodeDecisionRec> rows(r.node_decisions.size());
+    for (size_t i = 0; i < rows.size(); ++i) {
+      const NodeDecisionRow& d = r.node_decisions[i];
+      rows[i] = {d.time_s,           d.pool.c_str(),    d.current,      d.desired,
+                 d.launched.c_str(), d.removed.c_str(), d.rule.c_str(), d.details.c_str()};
+    }
+    t.write(rows);
+  }
+  {  // the SLA per record interval and its violation episodes (sim/analysis/attribution.hpp)
+    write_doubles(g, "sla_requests", r.sla_requests, "requests");
+    write_doubles(g, "sla_violations", r.sla_violations, "requests");
+    std::vector<double> fraction(r.sla_requests.size(), 0.0);
+    for (size_t i = 0; i < fraction.size() && i < r.sla_violations.size(); ++i)
+      if (r.sla_requests[i] > 0) fraction[i] = r.sla_violations[i] / r.sla_requests[i];
+    write_doubles(g, "sla_violation_fraction", fraction, "1");
+    Table<EpisodeRec> t(g, "episodes");
+    t.real(RESULTS_FIELD(EpisodeRec, start_s))
+        .real(RESULTS_FIELD(EpisodeRec, end_s))
+        .int32(RESULTS_FIELD(EpisodeRec, service))
+        .text(RESULTS_FIELD(EpisodeRec, cause))
+        .real(RESULTS_FIELD(EpisodeRec, violation_fraction))
+        .real(RESULTS_FIELD(EpisodeRec, peak_shortfall));
+    std::vector<EpisodeRec> rows(r.episodes.size());
+    for (size_t i = 0; i < rows.size(); ++i) {
+      const EpisodeRow& e = r.episodes[i];
+      rows[i] = {e.start_s, e.end_s, e.service, e.cause.c_str(), e.violation_fraction, e.peak_shortfall};
+    }
+    t.write(rows);
   }
   std::string joined;
   for (const auto& s : r.services) joined += (joined.empty() ? "" : ",") + s.name;

@@ -6,14 +6,20 @@
 #include <limits>
 #include <stdexcept>
 
+#include "controllers/event/startup_quantile.hpp"
 #include "controllers/map_params.hpp"
 #include "controllers/registry.hpp"
 #include "forecasters/store/model_store.hpp"
 
 namespace autoscale {
 
-int MpcConfig::delay_steps() const {
-  return std::max(1, static_cast<int>(std::ceil(startup_s / interval_s - 1e-9)));
+double MpcConfig::service_startup_s(const std::string& service) const {
+  auto it = startup_s_by_service.find(service);
+  return it == startup_s_by_service.end() ? startup_s : it->second;
+}
+
+int MpcConfig::delay_steps(const std::string& service) const {
+  return std::max(1, static_cast<int>(std::ceil(service_startup_s(service) / interval_s - 1e-9)));
 }
 
 namespace {
@@ -135,7 +141,8 @@ Decision MpcController::decide(const Observation& obs) {
     State& st = state_[name];
     ServiceDecision out{name, s->desired, "arrival_rps_forecast", 0, "mpc"};
     st.feed.feed(*s, obs.time_s, cfg_.feed);
-    out.diagnostics["delay_steps"] = cfg_.delay_steps();
+    out.diagnostics["delay_steps"] = cfg_.delay_steps(name);
+    out.diagnostics["startup_s"] = cfg_.service_startup_s(name);
     // Capacity per instance: configured, or estimated from what the ready instances served per unit of CPU.
     const double per_instance = cfg_.rps_per_instance > 0 ? cfg_.rps_per_instance : st.feed.capacity_rps();
     if (!st.feed.warm(cfg_.feed) || !(per_instance > 0)) {
@@ -156,7 +163,7 @@ Decision MpcController::decide(const Observation& obs) {
     for (std::size_t k = 0; k < p.demand.size(); ++k)
       for (std::size_t q = 0; q < cfg_.demand_quantiles.size(); ++q)
         p.demand[k].push_back(std::max(0.0, f.at(k, q)));
-    p.delay_steps = cfg_.delay_steps();
+    p.delay_steps = cfg_.delay_steps(name);
     p.current = s->desired;
     p.min_instances = s->min_instances;
     p.max_instances = s->max_instances;
@@ -192,9 +199,18 @@ std::unique_ptr<Controller> make_mpc_controller(Params& p, const ControllerConte
   if (c.horizon_steps < 1 || c.horizon_steps > 1000) p.fail("horizon_steps", "an integer in [1, 1000]");
   c.startup_s = p.number("startup_s", 180.0);
   if (c.startup_s < 0) p.fail("startup_s", "a non-negative duration in seconds");
-  if (c.delay_steps() > c.horizon_steps)
-    p.fail("horizon_steps",
-           "at least the startup delay in intervals (" + std::to_string(c.delay_steps()) + ")");
+  if (p.has("startup_s") && p.has("startup_quantile"))
+    p.fail("startup_quantile", "startup_s or startup_quantile, not both");
+  const double q = p.number("startup_quantile", 0.95);
+  if (!(q > 0 && q <= 1)) p.fail("startup_quantile", "a probability in (0, 1]");
+  if (!p.has("startup_s"))
+    for (const auto& s : c.services)
+      if (auto v = startup_quantile_s(ctx.startup_samples_s, s, q)) c.startup_s_by_service[s] = *v;
+  for (const auto& s : c.services)
+    if (c.delay_steps(s) > c.horizon_steps)
+      p.fail("horizon_steps", "at least the startup delay in intervals (" + std::to_string(c.delay_steps(s)) +
+                                  " for service '" + s + "': startup " +
+                                  std::to_string(c.service_startup_s(s)) + " s)");
   c.rps_per_instance = p.has("rps_per_instance") ? p.number("rps_per_instance", std::nullopt) : 0.0;
   if (p.has("rps_per_instance") && !(c.rps_per_instance > 0))
     p.fail("rps_per_instance", "a positive rate in requests per second (leave it out to estimate it online)");

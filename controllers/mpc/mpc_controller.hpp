@@ -11,14 +11,19 @@
 //
 // and orders the first step's count (receding horizon: it plans again at the next interval).
 //
-// The startup delay: L = max(1, ceil(startup_s / interval_s)) steps. The count ordered now is ready from step
-// L on; steps 1..L-1 are served by what is already there. So the plan's variables are u_0 .. u_{H-L}, the
-// counts ordered at steps 0 .. H-L, u_j serving step L + j (a DP of H-L+1 stages, state = the count ordered
-// at the previous stage, u_{-1} = the current desired count), plus, for u_0 only, the steps before L: a
-// scale-out does not reach them (they keep the current count), a scale-in does (draining is immediate), so
-// they are served by min(current, u_0). Later stages are planned as if their scale-in, too, took effect L
-// steps on (they are replanned before they are ordered). The step-k demand of a launch at step k - L is what
-// makes it launch there and not earlier.
+// The startup delay: L = max(1, ceil(startup / interval_s)) steps, where startup is `startup_s` if given,
+// else the `startup_quantile` (default 0.95) of the service's launch -> ready time drawn from the scenario's
+// startup distribution (ControllerContext::startup_samples_s; 180 s when there is none, as in `autoscale
+// decide`). The DP carries one delay per service (capacity ordered at step j is ready from step j + L on), so
+// the distribution enters as that one quantile: planning with the p95 counts a launch only once 95 % of
+// launches would be ready, trading some early instance-seconds for capacity that is there when the demand
+// arrives. The count ordered now is ready from step L on; steps 1..L-1 are served by what is already there.
+// So the plan's variables are u_0 .. u_{H-L}, the counts ordered at steps 0 .. H-L, u_j serving step L + j (a
+// DP of H-L+1 stages, state = the count ordered at the previous stage, u_{-1} = the current desired count),
+// plus, for u_0 only, the steps before L: a scale-out does not reach them (they keep the current count), a
+// scale-in does (draining is immediate), so they are served by min(current, u_0). Later stages are planned as
+// if their scale-in, too, took effect L steps on (they are replanned before they are ordered). The step-k
+// demand of a launch at step k - L is what makes it launch there and not earlier.
 #include <map>
 #include <memory>
 #include <string>
@@ -65,14 +70,17 @@ struct MpcConfig {
   std::vector<std::string> services;
   double interval_s = 60;
   int horizon_steps = 10;
-  double startup_s = 180;
+  double startup_s = 180;  // `startup_s`, or what a service without a startup sample gets
+  // Without `startup_s`: each service's `startup_quantile` of its startup sample (ControllerContext).
+  std::map<std::string, double> startup_s_by_service;
   double rps_per_instance = 0;
   double cost_per_instance_hour = 1;
   double sla_penalty = 0.01;
   double change_penalty = 0;
   std::vector<double> demand_quantiles{0.1, 0.5, 0.9};
   FeedSettings feed;  // the forecaster's feed: interval, refits, warm-up, capacity estimate
-  int delay_steps() const;
+  double service_startup_s(const std::string& service) const;
+  int delay_steps(const std::string& service) const;
 };
 
 class MpcController : public Controller {

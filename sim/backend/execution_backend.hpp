@@ -27,9 +27,9 @@ class ExecutionBackend {
   virtual ~ExecutionBackend() = default;
   virtual void set_completion_handler(CompletionHandler h) = 0;
 
-  // A node of `pool` (an instance type's vCPUs) on physical host `host`; returns its context, or -1 when the
-  // backend has no room left for one more node of this pool.
-  virtual int open_node(int pool, int host, const std::string& name) = 0;
+  // A node of `pool` with `vcpu` cores (its instance type's) on physical host `host`; returns its context, or
+  // -1 when the backend has no room left for one more node of this pool.
+  virtual int open_node(int pool, int vcpu, int host, const std::string& name) = 0;
   // The node is gone: it takes no new work; messages still in flight to or from it are delivered.
   virtual void close_node(int context) = 0;
   // A container capped at `cpu_limit_cores` (a CFS quota) on a node; returns its context.

@@ -31,7 +31,7 @@ struct SimgridBackend::Impl {
   struct Context {
     sg::Host* host = nullptr;          // where work runs: a VM, or a node's own host
     sg::VirtualMachine* vm = nullptr;  // when the context is a VM (destroyed once idle)
-    int pool = -1;                     // nodes on hosts of their own: the slot's pool
+    int pool = -1;                     // nodes on hosts of their own: the slot's class
     int comms_in_flight = 0;           // messages from or to it
     int execs = 0;                     // activities running on it
     bool closed = false;
@@ -52,42 +52,75 @@ struct SimgridBackend::Impl {
     build_platform();
   }
 
-  // Nodes on hosts of their own: how many a pool can ever have at once, as far as the physical hosts allow. A
-  // dedicated pool needs at most twice its services' maximum (the active fleet plus as many draining); a
-  // fixed pool may grow (a node autoscaler) up to kMaxFixedPoolNodes.
+  // Nodes on hosts of their own, in slot classes: one per pool and vCPU count of the instance types it may
+  // launch (its instance_type first). How many a class can ever have at once, as far as the physical hosts
+  // allow: a dedicated pool needs at most twice its services' maximum (the active fleet plus as many
+  // draining); a fixed pool may grow (a node autoscaler) up to kMaxFixedPoolNodes per class.
   static constexpr double kMaxFixedPoolNodes = 10000;
-  int slots_for(size_t p) const {
-    const NodePool& pool = run_.node_pools[p];
-    const InstanceType& type = run_.instance_type(pool.instance_type);
-    double per_host = std::min(std::floor(run_.hosts.cores * run_.hosts.cpu_overcommit / type.vcpu + 1e-9),
-                               std::floor(run_.hosts.memory_gib / type.memory_gib + 1e-9));
-    double fits = per_host * run_.hosts.count;
+  struct SlotClass {
+    int pool;
+    int vcpu;
+    int initial;  // the pool's nodes at time 0 (its first class)
+    double fits;  // nodes of this class the hosts hold
+  };
+  std::vector<SlotClass> slot_classes() const {
+    std::vector<SlotClass> out;
+    for (size_t p = 0; p < run_.node_pools.size(); ++p) {
+      const NodePool& pool = run_.node_pools[p];
+      std::vector<std::string> names = {pool.instance_type};
+      for (const auto& n : pool.instance_types) names.push_back(n);
+      bool first = true;
+      for (const auto& name : names) {
+        const InstanceType& type = run_.instance_type(name);
+        double per_host =
+            std::min(std::floor(run_.hosts.cores * run_.hosts.cpu_overcommit / type.vcpu + 1e-9),
+                     std::floor(run_.hosts.memory_gib / type.memory_gib + 1e-9));
+        auto same = std::find_if(out.begin(), out.end(), [&](const SlotClass& c) {
+          return c.pool == static_cast<int>(p) && c.vcpu == type.vcpu;
+        });
+        if (same != out.end()) {
+          same->fits = std::max(same->fits, per_host * run_.hosts.count);
+        } else {
+          out.push_back(
+              {static_cast<int>(p), type.vcpu, first ? pool.nodes : 0, per_host * run_.hosts.count});
+        }
+        first = false;
+      }
+    }
+    return out;
+  }
+  int slots_for(const SlotClass& c) const {
+    const NodePool& pool = run_.node_pools[static_cast<size_t>(c.pool)];
     double bound = kMaxFixedPoolNodes;
     if (pool.dedicated) {
       bound = 0;
       for (const auto& s : run_.services)
         if (s.node_pool == pool.name) bound += 2.0 * s.max_instances;
     }
-    return static_cast<int>(std::max<double>(pool.nodes, std::min(fits, bound)));
+    return static_cast<int>(std::max<double>(c.initial, std::min(c.fits, bound)));
   }
-  // Slots per pool, all pools together held to kMaxSlots (memory: ~4 kB each) beyond the fixed pools' initial
+  // Slots per class, all together held to kMaxSlots (memory: ~4 kB each) beyond the fixed pools' initial
   // nodes; a node that finds no slot waits as pending, as when the hosts are full.
   static constexpr double kMaxSlots = 100000;
-  std::vector<int> slot_counts() const {
+  std::vector<int> slot_counts(const std::vector<SlotClass>& classes) const {
     std::vector<int> n;
     double initial = 0, extra = 0;
-    for (size_t p = 0; p < run_.node_pools.size(); ++p) {
-      n.push_back(slots_for(p));
-      initial += run_.node_pools[p].nodes;
-      extra += n.back() - run_.node_pools[p].nodes;
+    for (const SlotClass& c : classes) {
+      n.push_back(slots_for(c));
+      initial += c.initial;
+      extra += n.back() - c.initial;
     }
     if (initial + extra > kMaxSlots && extra > 0) {
       double share = std::max(0.0, kMaxSlots - initial) / extra;
-      for (size_t p = 0; p < n.size(); ++p)
-        n[p] = run_.node_pools[p].nodes +
-               static_cast<int>(std::floor((n[p] - run_.node_pools[p].nodes) * share));
+      for (size_t k = 0; k < n.size(); ++k)
+        n[k] = classes[k].initial + static_cast<int>(std::floor((n[k] - classes[k].initial) * share));
     }
     return n;
+  }
+  int class_of(int pool, int vcpu) const {
+    for (size_t k = 0; k < classes_.size(); ++k)
+      if (classes_[k].pool == pool && classes_[k].vcpu == vcpu) return static_cast<int>(k);
+    return -1;
   }
 
   void build_platform() {
@@ -106,14 +139,17 @@ struct SimgridBackend::Impl {
       for (int i = 0; i < run_.hosts.count; ++i)
         hosts_.push_back(add_host("host-" + std::to_string(i), run_.hosts.cores));
     } else {
-      free_slots_.resize(run_.node_pools.size());
-      const std::vector<int> counts = slot_counts();
-      for (size_t p = 0; p < run_.node_pools.size(); ++p) {
-        const NodePool& pool = run_.node_pools[p];
-        int vcpu = run_.instance_type(pool.instance_type).vcpu;
+      classes_ = slot_classes();
+      free_slots_.resize(classes_.size());
+      const std::vector<int> counts = slot_counts(classes_);
+      for (size_t p = 0; p < classes_.size(); ++p) {
+        const NodePool& pool = run_.node_pools[static_cast<size_t>(classes_[p].pool)];
+        const int vcpu = classes_[p].vcpu;
+        const std::string prefix =
+            pool.name + (p > 0 && classes_[p - 1].pool == classes_[p].pool ? "-" + std::to_string(vcpu) : "");
         for (int k = 0; k < counts[p]; ++k) {
           Context c;
-          c.host = add_host(pool.name + "-node-" + std::to_string(k), vcpu);
+          c.host = add_host(prefix + "-node-" + std::to_string(k), vcpu);
           c.pool = static_cast<int>(p);
           c.closed = true;
           free_slots_[p].insert(static_cast<int>(contexts_.size()));
@@ -213,7 +249,8 @@ struct SimgridBackend::Impl {
   std::vector<sg::Host*> hosts_;  // physical hosts (VM mode)
   std::vector<Context> contexts_;
   std::vector<int> free_contexts_;
-  std::vector<std::set<int>> free_slots_;  // per pool: hosts of their own not in use, lowest first
+  std::vector<SlotClass> classes_;
+  std::vector<std::set<int>> free_slots_;  // per slot class: hosts of their own not in use, lowest first
   std::vector<int> retire_;
   std::vector<Running> running_[kKinds];
   std::vector<sg::ActivityPtr> graveyard_;
@@ -229,18 +266,18 @@ void SimgridBackend::set_completion_handler(CompletionHandler h) {
   impl_->handler_ = std::move(h);
 }
 
-int SimgridBackend::open_node(int pool, int host, const std::string& name) {
+int SimgridBackend::open_node(int pool, int vcpu, int host, const std::string& name) {
   Impl& m = *impl_;
   if (m.vms_) {
-    const InstanceType& type =
-        m.run_.instance_type(m.run_.node_pools[static_cast<size_t>(pool)].instance_type);
     Impl::Context c;
-    c.vm = m.hosts_[static_cast<size_t>(host)]->create_vm(name, type.vcpu);
+    c.vm = m.hosts_[static_cast<size_t>(host)]->create_vm(name, vcpu);
     c.vm->start();
     c.host = c.vm;
     return m.new_context(c);
   }
-  auto& free = m.free_slots_[static_cast<size_t>(pool)];
+  const int k = m.class_of(pool, vcpu);
+  if (k < 0) return -1;
+  auto& free = m.free_slots_[static_cast<size_t>(k)];
   if (free.empty()) return -1;
   int c = *free.begin();
   free.erase(free.begin());

@@ -22,7 +22,7 @@ class SimgridBackend : public ExecutionBackend {
   SimgridBackend& operator=(const SimgridBackend&) = delete;
 
   void set_completion_handler(CompletionHandler h) override;
-  int open_node(int pool, int host, const std::string& name) override;
+  int open_node(int pool, int vcpu, int host, const std::string& name) override;
   void close_node(int context) override;
   int open_container(int node_context, double cpu_limit_cores, const std::string& name) override;
   void close_container(int context) override;

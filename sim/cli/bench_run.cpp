@@ -16,7 +16,11 @@
 #include "results/bench_store.hpp"
 #include "results/hdf5_store.hpp"
 #include "sim/bench/stats.hpp"
+#include "sim/cli/bench_attribution.hpp"
+#include "sim/cli/bench_dist.hpp"
+#include "sim/cli/bench_plan.hpp"
 #include "sim/cli/run_pool.hpp"
+#include "sim/dist/mpi_world.hpp"
 #include "sim/engine/simulation.hpp"
 #include "sim/scenario/bench_loader.hpp"
 #include "sim/scenario/scenario_loader.hpp"
@@ -26,11 +30,6 @@ namespace autoscale {
 namespace fs = std::filesystem;
 
 namespace {
-
-struct Cell {  // one scenario x controller x seed
-  std::size_t scenario, controller, seed_index;
-  std::string file;
-};
 
 std::string fmt(double v) {
   if (!std::isfinite(v)) return "n/a";
@@ -62,48 +61,89 @@ int cmd_validate_bench(const std::string& file) {
   return 0;
 }
 
-int cmd_bench(const BenchArgs& args) {
-  const auto started = std::chrono::steady_clock::now();
-  BenchSpec b = load_bench(args.file);
-  if (args.seeds > 0) {
-    b.seeds.clear();
-    for (int s = 1; s <= args.seeds; ++s) b.seeds.push_back(static_cast<std::uint64_t>(s));
-  }
-  const std::string out = args.out.empty() ? (fs::path("results") / (b.name + ".h5")).string() : args.out;
-  ScratchDir scratch(out, "bench");
-  const std::string& tmpdir = scratch.path();
-  std::deque<RunSpec> runs;
-  std::vector<Cell> cells;
-  const std::size_t nc = b.controllers.size(), ns = b.seeds.size();
-  std::vector<PoolJob> jobs;
+BenchPlan plan_bench(const std::string& file, const std::vector<std::uint64_t>& seeds, bool with_runs) {
+  BenchPlan p;
+  p.b = load_bench(file);
+  if (!seeds.empty()) p.b.seeds = seeds;
+  const BenchSpec& b = p.b;
   for (std::size_t s = 0; s < b.scenarios.size(); ++s)
-    for (std::size_t k = 0; k < ns; ++k) {
-      std::vector<RunSpec> rs = bench_runs(b, s, b.seeds[k]);
-      for (std::size_t c = 0; c < nc; ++c) {
-        runs.push_back(std::move(rs[c]));
-        Cell cell{s, c, k, tmpdir + "/run-" + std::to_string(cells.size()) + ".h5"};
-        jobs.push_back(
-            {&runs.back(), b.scenarios[s].file, cell.file,
-             b.scenarios[s].name + "/" + b.controllers[c].name + "/seed " + std::to_string(b.seeds[k])});
-        cells.push_back(cell);
+    for (std::size_t k = 0; k < b.seeds.size(); ++k) {
+      std::vector<RunSpec> rs;
+      if (with_runs) rs = bench_runs(b, s, b.seeds[k]);
+      for (std::size_t c = 0; c < b.controllers.size(); ++c) {
+        if (with_runs) p.runs.push_back(std::move(rs[c]));
+        p.cells.push_back({s, c, k});
       }
     }
+  return p;
+}
+
+std::string bench_out(const BenchPlan& plan, const std::string& out) {
+  return out.empty() ? (fs::path("results") / (plan.b.name + ".h5")).string() : out;
+}
+
+std::string cell_file(const std::string& dir, std::size_t index) {
+  return dir + "/run-" + std::to_string(index) + ".h5";
+}
+
+int simulate_cells(const BenchPlan& plan, const std::vector<std::size_t>& indices, const std::string& dir,
+                   int jobs, bool show_progress, const std::string& title) {
+  const BenchSpec& b = plan.b;
+  std::vector<PoolJob> pool;
+  for (std::size_t i : indices) {
+    const BenchCell& cell = plan.cells.at(i);
+    pool.push_back({&plan.runs.at(i), b.scenarios[cell.scenario].file, cell_file(dir, i),
+                    b.scenarios[cell.scenario].name + "/" + b.controllers[cell.controller].name + "/seed " +
+                        std::to_string(b.seeds[cell.seed_index])});
+  }
+  return run_in_children(pool, jobs, show_progress, title);
+}
+
+int cmd_bench(const BenchArgs& args) {
+  if (!args.chunk.empty()) return cmd_bench_chunk(args);
+  if (!args.slurm_dir.empty()) return cmd_bench_slurm(args);
+  if (dist::launched_by_mpirun()) {
+    const dist::MpiWorld& world = dist::MpiWorld::get();
+    if (world.size() > 1) return cmd_bench_mpi(args, world);
+  }
+  const auto started = std::chrono::steady_clock::now();
+  std::vector<std::uint64_t> seeds;
+  for (int s = 1; s <= args.seeds; ++s) seeds.push_back(static_cast<std::uint64_t>(s));
+  BenchPlan plan = plan_bench(args.file, seeds, true);
+  const BenchSpec& b = plan.b;
+  const std::string out = bench_out(plan, args.out);
+  ScratchDir scratch(out, "bench");
   const bool show_progress = !args.quiet && isatty(STDERR_FILENO);
   if (!args.quiet && !show_progress)
     std::fprintf(stderr, "bench %s: %zu runs (%zu scenarios x %zu controllers x %zu seeds)\n", b.name.c_str(),
-                 jobs.size(), b.scenarios.size(), nc, ns);
-  int status = run_in_children(jobs, default_jobs(args.jobs), show_progress, "bench " + b.name);
+                 plan.cells.size(), b.scenarios.size(), b.controllers.size(), b.seeds.size());
+  std::vector<std::size_t> all(plan.cells.size());
+  for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
+  int status =
+      simulate_cells(plan, all, scratch.path(), default_jobs(args.jobs), show_progress, "bench " + b.name);
   if (status != 0) return status;
+  std::vector<CellResult> results;
+  for (std::size_t i = 0; i < plan.cells.size(); ++i) {
+    CellResult r{cell_file(scratch.path(), i), b.controllers[plan.cells[i].controller].name, {}};
+    r.summary = read_summaries(r.file).at(0).summary;
+    results.push_back(std::move(r));
+  }
+  return finish_bench(plan, results, out, args.json, started);
+}
 
+int finish_bench(const BenchPlan& plan, const std::vector<CellResult>& results, const std::string& out,
+                 bool json, std::chrono::steady_clock::time_point started) {
+  const BenchSpec& b = plan.b;
+  const std::size_t nc = b.controllers.size(), ns = b.seeds.size();
   // values[scenario][controller][metric][seed]
   std::vector<std::vector<std::vector<std::vector<double>>>> values(
       b.scenarios.size(),
       std::vector<std::vector<std::vector<double>>>(
           nc, std::vector<std::vector<double>>(b.metrics.size(), std::vector<double>(ns, NAN))));
-  for (const Cell& cell : cells) {
-    std::vector<StoredRun> stored = read_summaries(cell.file);
+  for (std::size_t i = 0; i < plan.cells.size(); ++i) {
+    const BenchCell& cell = plan.cells[i];
     for (std::size_t m = 0; m < b.metrics.size(); ++m) {
-      const SummaryValue* v = find_metric(stored.at(0).summary, b.metrics[m]);
+      const SummaryValue* v = find_metric(results.at(i).summary, b.metrics[m]);
       values[cell.scenario][cell.controller][m][cell.seed_index] = v ? v->value : NAN;
     }
   }
@@ -189,10 +229,12 @@ int cmd_bench(const BenchArgs& args) {
                {"hdf5_version", hdf5_version()},
                {"tomlplusplus_version", tomlplusplus_version()}};
   std::vector<BenchRunFile> files;
-  for (const Cell& cell : cells)
-    files.push_back({cell.file, b.controllers[cell.controller].name,
+  for (std::size_t i = 0; i < plan.cells.size(); ++i) {
+    const BenchCell& cell = plan.cells[i];
+    files.push_back({results[i].file, results[i].run,
                      "/bench/" + b.scenarios[cell.scenario].name + "/" + b.controllers[cell.controller].name +
                          "/" + std::to_string(b.seeds[cell.seed_index])});
+  }
   write_bench_file(out, meta, files, tables);
   const double wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
 
@@ -229,16 +271,17 @@ int cmd_bench(const BenchArgs& args) {
     }
   }
 
-  if (args.json) {
-    nlohmann::json j = {{"bench", b.name},          {"output", out},      {"wall_s", wall_s},
-                        {"runs", cells.size()},     {"seeds", b.seeds},   {"metrics", b.metrics},
-                        {"scenarios", j_scenarios}, {"pareto", j_pareto}, {"ranks", j_ranks}};
+  if (json) {
+    nlohmann::json j = {{"bench", b.name},           {"output", out},      {"wall_s", wall_s},
+                        {"runs", plan.cells.size()}, {"seeds", b.seeds},   {"metrics", b.metrics},
+                        {"scenarios", j_scenarios},  {"pareto", j_pareto}, {"ranks", j_ranks}};
     if (baseline < nc) {
       j["baseline"] = b.baseline;
       j["vs_baseline"] = j_baseline;
     }
     if (oracle < nc) j["cost_vs_oracle"] = j_oracle;
     if (!b.expectations.empty()) j["expectations"] = j_expect;
+    j["attribution"] = bench_attribution_json(plan, results);
     std::cout << j.dump(2) << "\n";
     std::cerr << failures;
     return status_out;
@@ -280,6 +323,7 @@ int cmd_bench(const BenchArgs& args) {
                     t.stats[c][m_cost].mean / t.stats[oracle][m_cost].mean);
       std::printf("\n");
     }
+    print_bench_attribution(plan, results, t.scenario);
     std::printf("\n");
   }
   if (!j_expect.empty()) {
@@ -287,7 +331,7 @@ int cmd_bench(const BenchArgs& args) {
     for (const auto& x : j_expect) held += x["ok"].get<bool>() ? 1 : 0;
     std::printf("expectations: %zu of %zu hold\n", held, j_expect.size());
   }
-  std::printf("results: %s (%zu runs in %.1f s of wall time)\n", out.c_str(), cells.size(), wall_s);
+  std::printf("results: %s (%zu runs in %.1f s of wall time)\n", out.c_str(), plan.cells.size(), wall_s);
   std::fflush(stdout);
   std::cerr << failures;
   return status_out;

@@ -96,10 +96,11 @@ int main(int argc, char** argv) {
   feval_cmd->add_flag("--json", feval.json, "Print the results as JSON on stdout");
   feval_cmd->add_flag("--quiet", feval.quiet, "No progress on stderr");
 
-  auto* bench_cmd =
-      app.add_subcommand("bench",
-                         "Benchmark controllers against each other (BENCH.toml: scenarios x controllers x "
-                         "seeds), or the engine and the forecasters (engine, forecasters)");
+  auto* bench_cmd = app.add_subcommand(
+      "bench",
+      "Benchmark controllers against each other (BENCH.toml: scenarios x controllers x "
+      "seeds), locally, over MPI ranks (mpirun) or as a Slurm job array (--slurm, merge); or "
+      "the engine and the forecasters (engine, forecasters)");
   bench_cmd->require_subcommand(0, 1);
   BenchArgs bench;
   bench_cmd->add_option("bench", bench.file,
@@ -112,6 +113,34 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 10000));
   bench_cmd->add_flag("--json", bench.json, "Print the statistics as JSON on stdout");
   bench_cmd->add_flag("--quiet", bench.quiet, "No progress on stderr");
+  auto* slurm_opt =
+      bench_cmd
+          ->add_option(
+              "--slurm", bench.slurm_dir,
+              "Run nothing: write DIR/bench.sbatch, a Slurm job array (one task per chunk of runs, each "
+              "--jobs CPUs, default 1); then `sbatch DIR/bench.sbatch` and `autoscale bench merge DIR`. "
+              "Under `mpirun -n N autoscale bench ...` the runs are spread over the ranks and rank 0 writes "
+              "--out (README.md, 'Running a benchmark on MPI or Slurm')")
+          ->type_name("DIR");
+  bench_cmd->add_option("--chunks", bench.chunks, "With --slurm: array tasks (default: one per run)")
+      ->type_name("K")
+      ->check(CLI::PositiveNumber)
+      ->needs(slurm_opt);
+  bench_cmd
+      ->add_option(
+          "--chunk", bench.chunk,
+          "Run only chunk I (from 0) of K (runs I, I+K, ...) into the part file --out (what each task "
+          "of a --slurm job array runs)")
+      ->type_name("I/K")
+      ->excludes(slurm_opt);
+  BenchMergeArgs bmerge;
+  auto* bench_merge = bench_cmd->add_subcommand(
+      "merge",
+      "Assemble the parts a --slurm job array wrote in DIR into the result file a local run writes, "
+      "and print its tables");
+  bench_merge->add_option("dir", bmerge.dir, "The directory given to --slurm")->type_name("DIR")->required();
+  bench_merge->add_option("--out", bmerge.out, "Result file (default: results/<bench name>.h5)");
+  bench_merge->add_flag("--json", bmerge.json, "Print the statistics as JSON on stdout");
   bool bjson = false, bquiet = false;
   double bduration = 3000;
   auto* bench_engine =
@@ -221,11 +250,13 @@ int main(int argc, char** argv) {
     if (*import_cmd) return cmd_import(imanifest, iout, iverbose);
     if (*feval_cmd) return cmd_forecast_eval(feval);
     if (*bench_forecasters) return cmd_bench_forecasters(fjson, fquiet);
+    if (*bench_merge) return cmd_bench_merge(bmerge);
     if (*bench_engine) return cmd_bench_engine(bjson, bduration, brounds, bjson || bquiet, binstances);
     if (*bench_cmd) {
       if (bench.file.empty())
-        throw InputError("command line", 0, "bench",
-                         "a bench file (autoscale bench BENCH.toml) or a subcommand: engine, forecasters");
+        throw InputError(
+            "command line", 0, "bench",
+            "a bench file (autoscale bench BENCH.toml) or a subcommand: engine, forecasters, merge");
       return cmd_bench(bench);
     }
   } catch (const InputError& e) {

@@ -22,6 +22,13 @@ struct Distribution {
     d.mean = v;
     return d;
   }
+  static Distribution uniform(double lo, double hi) {
+    Distribution d;
+    d.kind = Kind::uniform;
+    d.min = lo;
+    d.max = hi;
+    return d;
+  }
   static Distribution exponential_mean(double m) {
     Distribution d;
     d.kind = Kind::exponential;

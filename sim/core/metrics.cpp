@@ -120,6 +120,17 @@ Summary summarize(const RunTotals& totals, const RunResult& recorded, const Summ
   add("cold_starts", static_cast<double>(cold.size()), true);
   add("cold_start_wait_s",
       cold.empty() ? 0 : std::accumulate(cold.begin(), cold.end(), 0.0) / double(cold.size()));
+  // SLA-violation episodes (sim/analysis/attribution.hpp): how many, and their seconds in all and per cause.
+  add("violation_episodes", static_cast<double>(recorded.episodes.size()), true);
+  double episode_s = 0;
+  for (const auto& e : recorded.episodes) episode_s += e.end_s - e.start_s;
+  add("violation_s", episode_s);
+  for (const auto& cause : episode_causes()) {
+    double by_cause = 0;
+    for (const auto& e : recorded.episodes)
+      if (e.cause == cause) by_cause += e.end_s - e.start_s;
+    s.push_back({"violation_s_" + cause, by_cause, false});
+  }
   return s;
 }
 
@@ -146,8 +157,22 @@ const std::vector<std::string>& summary_metric_names() {
                                                  "reversals_per_hour",
                                                  "time_to_scale_mean_s",
                                                  "cold_starts",
-                                                 "cold_start_wait_s"};
+                                                 "cold_start_wait_s",
+                                                 "violation_episodes",
+                                                 "violation_s",
+                                                 "violation_s_pending_nodes",
+                                                 "violation_s_bottleneck_elsewhere",
+                                                 "violation_s_overshoot_flapping",
+                                                 "violation_s_startup_lag",
+                                                 "violation_s_under_forecast",
+                                                 "violation_s_unexplained"};
   return names;
+}
+const std::vector<std::string>& episode_causes() {
+  static const std::vector<std::string> causes = {"pending_nodes",  "bottleneck_elsewhere",
+                                                  "overshoot_flapping", "startup_lag",
+                                                  "under_forecast", "unexplained"};
+  return causes;
 }
 bool expectation_holds(double actual, const std::string& op, double bound) {
   if (op == "<") return actual < bound;

@@ -24,6 +24,7 @@ struct ServiceSeries {
   std::vector<double> utilization, queue_depth, needed_instances, cost_usd;
   std::vector<int32_t> instances_desired, instances_pending, instances_starting, instances_ready,
       instances_draining;
+  std::vector<int32_t> instances_warm_pool, instances_shadow;  // sim/fleet: warm pool, shadows
 };
 
 struct EventRow {
@@ -46,12 +47,43 @@ struct DecisionRow {
   double wall_time_s;  // time the controller took to decide (kept apart from the deterministic data)
 };
 
+// A node autoscaler's (or a controller's) order for a fixed node pool, as applied.
+struct NodeDecisionRow {
+  double time_s;
+  std::string pool;
+  int32_t current;       // open nodes (ready or starting, not being deleted) before
+  int32_t desired;       // after
+  std::string launched;  // instance types of the nodes added, comma-separated
+  std::string removed;   // ids of the nodes cordoned for deletion, comma-separated
+  std::string rule;
+  std::string details;
+};
+
+// Per fixed pool, at each record time: its nodes by state.
+struct NodePoolSeries {
+  std::string name;
+  std::vector<int32_t> nodes_ready, nodes_starting, nodes_deleting;
+};
+
 struct RequestRow {
   double arrival_s;
   double latency_s;  // for failures: time until failure was detected
   double wait_s;     // queued at the entry service before a worker took it (-1: never started)
   uint8_t failed;
 };
+
+// An SLA-violation episode (sim/analysis/attribution.hpp): a maximal run of record intervals whose end-user
+// requests violated the SLA more often than [sla] episode_threshold, and its attributed cause.
+struct EpisodeRow {
+  double start_s;             // s: start of its first record interval
+  double end_s;               // s: end of its last record interval
+  int32_t service;            // the service held responsible (index), -1 when none is
+  std::string cause;          // one of episode_causes()
+  double violation_fraction;  // 1: violating / arrived, end-user requests that arrived in the episode
+  double peak_shortfall;      // instances: max over its intervals of needed - ready of `service` (>= 0)
+};
+// The causes an episode is attributed to, in precedence order (the first that fits wins).
+const std::vector<std::string>& episode_causes();
 
 struct RunResult {
   std::string name;
@@ -62,7 +94,13 @@ struct RunResult {
   std::vector<ServiceSeries> services;
   std::vector<EventRow> events;
   std::vector<DecisionRow> decisions;
-  std::vector<RequestRow> requests;  // only with --record-requests
+  std::vector<NodeDecisionRow> node_decisions;
+  std::vector<NodePoolSeries> node_pools;  // fixed pools, in scenario order
+  std::vector<RequestRow> requests;        // only with --record-requests
+  // End-user requests by the record interval they arrived in (requests), and those of them that violated the
+  // SLA: failed, completed slower than [sla] latency_s, or in flight at the end for longer than it.
+  std::vector<double> sla_requests, sla_violations;
+  std::vector<EpisodeRow> episodes;  // SLA-violation episodes and their causes, in time order
   Summary summary;
 };
 

@@ -24,3 +24,13 @@ int RunSpec::service_index(const std::string& n) const {
 }
 
 }  // namespace autoscale
+
+namespace autoscale {
+
+int RunSpec::node_pool_index(const std::string& n) const {
+  for (size_t i = 0; i < node_pools.size(); ++i)
+    if (node_pools[i].name == n) return static_cast<int>(i);
+  return -1;
+}
+
+}  // namespace autoscale

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "controllers/nodes/node_autoscaler.hpp"
 #include "controllers/params.hpp"
 #include "sim/core/distribution.hpp"
 
@@ -18,6 +19,8 @@ struct InstanceType {
   int vcpu = 2;
   double memory_gib = 8;
   double price_per_hour_usd = 0.1;
+  double spot_price_per_hour_usd = -1;      // < 0: not offered as spot
+  double reserved_price_per_hour_usd = -1;  // < 0: not offered reserved (a reservation's effective rate)
 };
 
 struct HostSpec {
@@ -39,6 +42,7 @@ struct NetworkSpec {
 // 0 and billed for the whole run (Kubernetes-style; pods are placed on nodes with room).
 // How pods are spread over a fixed pool's nodes (kube-scheduler's default profile, or bin-packing).
 enum class SchedulerPolicy { least_allocated, most_allocated };
+enum class CapacityType { on_demand, spot, reserved };
 
 struct NodePool {
   std::string name;
@@ -47,6 +51,21 @@ struct NodePool {
   int nodes = 0;
   double min_billed_s = 60;  // EC2 per-second billing with a one-minute minimum
   SchedulerPolicy scheduler = SchedulerPolicy::least_allocated;  // fixed pools: pod placement scoring
+  // Fixed pools (sim/cluster): nodes added after time 0 are billed at once but take pods only once started.
+  Distribution node_startup_s = Distribution::uniform(60, 120);  // VM boot + kubelet ready
+  std::vector<std::string> instance_types;  // karpenter may launch these; empty: instance_type only
+  int min_nodes = 0;                        // a node autoscaler's bounds
+  int max_nodes = 10000;
+  CapacityType capacity_type = CapacityType::on_demand;
+  double spot_interruptions_per_hour = 0;  // per spot node, Poisson
+  double spot_notice_s = 120;              // interruption notice until reclamation
+  int reserved_nodes = 0;                  // reserved: billed for the whole run, used or not
+};
+
+// A node autoscaler beside the pod controller ([node_autoscaler]; controllers/nodes/ holds the logic).
+struct NodeAutoscalerSpec {
+  NodeAutoscalerConfig config;  // config.kind empty: none
+  double interval_s = 10;
 };
 
 struct StartupSpec {
@@ -61,6 +80,31 @@ struct StartupSpec {
   int readiness_success_threshold = 1;
   double warmup_s = 0;                   // reduced capacity ramps linearly to full over this time
   double warmup_initial_capacity = 1.0;  // fraction of full speed when warm-up starts
+};
+
+// An EC2 Auto Scaling warm pool (sim/fleet): instances launched, booted and initialised ahead, kept stopped,
+// running or hibernated; scale-out takes them first (oldest first), the pool refills in the background to
+// max(min_size, max_prepared_capacity - desired). Dedicated pools only.
+enum class WarmPoolState { stopped, running, hibernated };
+struct WarmPoolSpec {
+  bool enabled = false;
+  WarmPoolState pool_state = WarmPoolState::stopped;
+  int min_size = 0;
+  int max_prepared_capacity = -1;                     // < 0: the service's max_instances (AWS's default)
+  bool reuse_on_scale_in = false;                     // scale-in returns instances to the pool
+  Distribution resume_s = Distribution::constant(0);  // start of a stopped or hibernated instance (a boot)
+  double stopped_price_per_hour_usd = 0;              // what a stopped or hibernated instance costs (EBS)
+};
+
+// An Auto Scaling lifecycle hook: holds an instance at launch (after init, before readiness: Pending:Wait)
+// or at termination (after drain: Terminating:Wait) until its action completes or heartbeat_timeout_s.
+struct LifecycleHookSpec {
+  std::string name;
+  bool launching = true;  // false: terminating
+  double heartbeat_timeout_s = 3600;
+  bool abandon = false;  // default_result ABANDON (else CONTINUE)
+  bool has_action = false;
+  Distribution action_s = Distribution::constant(0);  // completes the hook (CONTINUE) when done in time
 };
 
 enum class RoutingPolicy { round_robin, least_outstanding };
@@ -88,6 +132,9 @@ struct ServiceSpec {
   bool activator = false;
   int activator_capacity = 1000;
   StartupSpec startup;
+  WarmPoolSpec warm_pool;
+  std::vector<LifecycleHookSpec> lifecycle_hooks;
+  double shadow_duration_s = 0;  // after scale-in: billed, reporting, serving nothing, for this long
 };
 
 struct EdgeSpec {
@@ -149,14 +196,20 @@ struct MonitoringSpec {
   double lag_s = 15;     // a sample becomes visible to controllers this long after it was taken
   double window_s = 60;  // controllers see averages over this window of visible samples
   // Metric history the monitoring system already holds when the run starts (as CloudWatch or Prometheus
-  // would): the offered arrival rate of each service over [-history_s, 0) in steps of history_step_s, from the
-  // traffic's own rate function (a trace before its start_s). 0: none (the run starts with empty monitoring).
+  // would): the offered arrival rate of each service over [-history_s, 0) in steps of history_step_s, from
+  // the traffic's own rate function (a trace before its start_s). 0: none (the run starts with empty
+  // monitoring).
   double history_s = 0;
   double history_step_s = 60;
 };
 
 struct SlaSpec {
   double latency_s = 1.0;
+  // Failure attribution (sim/analysis/attribution.hpp): a record interval is in an SLA-violation episode
+  // when more than this fraction of the end-user requests that arrived in it violated the SLA; a scale-in
+  // this long before an episode still counts as its overshoot.
+  double episode_threshold = 0.05;
+  double episode_lookback_s = 300;
 };
 
 struct MetricsSpec {
@@ -197,11 +250,13 @@ struct RunSpec {
   SlaSpec sla;
   MetricsSpec metrics;
   ControllerSpec controller;
+  NodeAutoscalerSpec node_autoscaler;
   bool record_requests = false;
 
   const InstanceType& instance_type(const std::string& name) const;
   const NodePool& node_pool(const std::string& name) const;
-  int service_index(const std::string& name) const;  // -1 when absent
+  int service_index(const std::string& name) const;    // -1 when absent
+  int node_pool_index(const std::string& name) const;  // -1 when absent
 };
 
 struct Scenario {

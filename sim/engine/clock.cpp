@@ -13,6 +13,7 @@ int rank_of(EventKind k) {
     case EventKind::sample:
       return 1;
     case EventKind::control:
+    case EventKind::node_control:
       return 2;
     case EventKind::record:
       return 3;

@@ -21,6 +21,10 @@ enum class EventKind : uint8_t {
   sample,  // 1-second sample of service-wide metrics, for controllers that average their own windows
   control,
   record,
+  node_ready,    // a node has started (instance: node id)
+  spot_notice,   // a spot node's interruption notice (instance: node id)
+  spot_reclaim,  // a spot node is taken back (instance: node id)
+  node_control,  // the node autoscaler's tick (after the pod controller's at the same date)
 };
 
 struct Event {

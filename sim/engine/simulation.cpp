@@ -16,6 +16,7 @@
 #include "sim/backend/simgrid_backend.hpp"
 #include "sim/cluster/cluster.hpp"
 #include "sim/core/service_graph.hpp"
+#include "sim/core/startup.hpp"
 #include "sim/core/traffic.hpp"
 #include "sim/engine/clock.hpp"
 #include "sim/fleet/fleet.hpp"
@@ -91,7 +92,7 @@ struct Simulation::Impl {
         graph_(run, opts.file),
         arrivals_(run.traffic, run.seed),
         backend_(run),
-        cluster_(run, backend_, opts.file),
+        cluster_(run, backend_, clock_, opts.file),
         fleet_(
             run, cluster_, backend_, clock_,
             Fleet::Hooks{[this](int id, State from, State to, double t) { on_transition(id, from, to, t); },
@@ -110,6 +111,7 @@ struct Simulation::Impl {
     ControllerContext ctx;
     for (const auto& s : run.services) ctx.services.push_back(s.name);
     ctx.base_dir = run.controller.base_dir;
+    ctx.startup_samples_s = startup_samples_s(run);
     if (run.monitoring.history_s > 0) {
       std::vector<double> entry =
           rate_history(run.traffic, run.seed, run.monitoring.history_s, run.monitoring.history_step_s);
@@ -137,6 +139,10 @@ struct Simulation::Impl {
     observer_.scrape(0);  // of the fleet as it is at time 0: the initial instances are in service
     clock_.every(run.monitoring.scrape_interval_s, EventKind::scrape, run.duration_s);
     clock_.every(controller_->interval_s(), EventKind::control, run.duration_s);
+    if (!run.node_autoscaler.config.kind.empty()) {
+      node_autoscaler_ = make_node_autoscaler(run.node_autoscaler.config);
+      clock_.every(run.node_autoscaler.interval_s, EventKind::node_control, run.duration_s);
+    }
     bool sampled = false;
     for (const auto& [name, windows] : controller_->metric_windows()) {
       int s = run.service_index(name);
@@ -191,12 +197,59 @@ struct Simulation::Impl {
       }
       if (sd.activator_in_path) requests_.set_activator_in_path(s, *sd.activator_in_path, t);
     }
-    for (const auto& nd : d.node_pools)
-      for (size_t p = 0; p < run_.node_pools.size(); ++p)
-        if (run_.node_pools[p].name == nd.pool && !run_.node_pools[p].dedicated) {
-          cluster_.resize_pool(static_cast<int>(p), std::max(0, nd.desired_nodes), t);
-          fleet_.retry_pending(t);
-        }
+    apply_node_decisions(d.node_pools, t);
+  }
+
+  // Orders for fixed pools (a node autoscaler's, or a controller's): nodes to remove are cordoned and their
+  // pods evicted, new nodes of the given types added, then the count set; each order is recorded.
+  void apply_node_decisions(const std::vector<NodePoolDecision>& orders, double t) {
+    for (const NodePoolDecision& nd : orders) {
+      const int p = run_.node_pool_index(nd.pool);
+      if (p < 0 || run_.node_pools[static_cast<size_t>(p)].dedicated) continue;
+      const NodePool& pool = run_.node_pools[static_cast<size_t>(p)];
+      NodeDecisionRow row{t, nd.pool, cluster_.open_nodes(p), 0, "", "", nd.rule, nd.details};
+      for (int id : nd.remove) {
+        if (id < 0 || static_cast<size_t>(id) >= cluster_.nodes().size() ||
+            cluster_.nodes()[static_cast<size_t>(id)].pool != p || !cluster_.cordon(id, t))
+          continue;
+        fleet_.evict_node(id, t, false);
+        row.removed += (row.removed.empty() ? "" : ",") + std::to_string(id);
+      }
+      for (const std::string& type : nd.launch) {
+        const bool allowed = type == pool.instance_type ||
+                             std::find(pool.instance_types.begin(), pool.instance_types.end(), type) !=
+                                 pool.instance_types.end();
+        int k = -1;
+        for (size_t i = 0; i < run_.instance_types.size(); ++i)
+          if (run_.instance_types[i].name == type) k = static_cast<int>(i);
+        if (allowed && k >= 0 && cluster_.add_node(p, k, t) >= 0)
+          row.launched += (row.launched.empty() ? "" : ",") + type;
+      }
+      if (nd.desired_nodes >= 0) cluster_.resize_pool(p, nd.desired_nodes, t);
+      row.desired = cluster_.open_nodes(p);
+      result_.node_decisions.push_back(row);
+      fleet_.retry_pending(t);
+    }
+  }
+
+  void node_control(double t) { apply_node_decisions(node_autoscaler_->decide(observer_.observe(t)), t); }
+
+  // Node events from the cluster: a node started (pending pods try it), a spot notice (its pods drain; they
+  // are replaced elsewhere), a reclamation (what is left is killed; the pool replaces the node unless
+  // karpenter provisions for the pods instead).
+  void node_event(const Event& e) {
+    switch (e.kind) {
+      case EventKind::node_ready:
+        if (cluster_.on_node_ready(e.instance, now_)) fleet_.retry_pending(now_);
+        break;
+      case EventKind::spot_notice:
+        if (cluster_.on_spot_notice(e.instance, now_)) fleet_.evict_node(e.instance, now_, false);
+        break;
+      default:
+        fleet_.evict_node(e.instance, now_, true);
+        cluster_.on_spot_reclaim(e.instance, now_, run_.node_autoscaler.config.kind != "karpenter");
+        break;
+    }
   }
 
   void handle(const Event& e) {
@@ -213,6 +266,14 @@ struct Simulation::Impl {
         break;
       case EventKind::record:
         observer_.record(now_);
+        break;
+      case EventKind::node_control:
+        node_control(now_);
+        break;
+      case EventKind::node_ready:
+      case EventKind::spot_notice:
+      case EventKind::spot_reclaim:
+        node_event(e);
         break;
       default:
         fleet_.on_event(e, now_);
@@ -264,7 +325,8 @@ struct Simulation::Impl {
   RunResult result_;
   Observer observer_;
   std::shared_ptr<Controller> controller_;
-  std::unique_ptr<Foresight> foresight_;  // for a controller that wants it
+  std::unique_ptr<NodeAutoscaler> node_autoscaler_;  // [node_autoscaler], when there is one
+  std::unique_ptr<Foresight> foresight_;             // for a controller that wants it
   Observation last_observation_;
   double now_ = 0;
   double next_arrival_ = 0;

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "sim/analysis/attribution.hpp"
+
 namespace autoscale {
 
 namespace {
@@ -27,6 +29,8 @@ Observer::Observer(const RunSpec& run, const Fleet& fleet, RequestPath& requests
   result_.name = run.name;
   result_.config_toml = run.config_toml;
   result_.record_interval_s = run.record_interval_s;
+  for (const NodePool& pool : run.node_pools)
+    if (!pool.dedicated) result_.node_pools.push_back({pool.name, {}, {}, {}});
   const double ref_flops = run.reference_speed_gflops * 1e9;
   for (size_t s = 0; s < run.services.size(); ++s) {
     const ServiceSpec& spec = run.services[s];
@@ -72,7 +76,7 @@ void Observer::on_transition(int id, State from, State to, double t) {
     instance_seconds_closed_ += t - in.launched_at;
     sv.closed_cost_usd += in.bill_usd;
   }
-  result_.events.push_back({t, id, in.service, state_name(to)});
+  result_.events.push_back({t, id, in.service, fleet_.event_name(id, to)});
 }
 
 double Observer::ready_busy_core_s(int s) const {
@@ -119,12 +123,13 @@ void Observer::scrape(double t) {
     const bool pods = !run_.node_pool(run_.services[s].node_pool).dedicated;
     for (int id : fleet_.of_service(si)) {
       const Instance& in = fleet_.instance(id);
-      if (in.state == State::terminated) continue;
+      if (in.state == State::terminated || in.pool) continue;  // a warm pool is not in the group
       InstanceSample is;
       is.id = id;
       is.state = state_name(in.state);
       is.ready = is_ready(in.state);
-      is.deleting = in.state == State::draining;
+      // Shadows and held terminations are out of service, as a draining instance is: ignored by an HPA.
+      is.deleting = is_leaving(in.state);
       is.start_time_s = in.launched_at;
       is.ready_time_s = in.ready_time;
       is.busy_core_s = usage_core_s(id);
@@ -175,7 +180,7 @@ double Observer::window_average(size_t s, double t, double window_s) const {
 Observation Observer::observe(double t) const {
   Observation obs;
   obs.time_s = t;
-  std::vector<int> pending_by_pool(run_.node_pools.size(), 0);
+  std::vector<std::vector<PodRequest>> pending_by_pool(run_.node_pools.size());
   for (size_t s = 0; s < services_.size(); ++s) {
     const ServiceSpec& spec = run_.services[s];
     ServiceObservation o;
@@ -184,8 +189,9 @@ Observation Observer::observe(double t) const {
     o.max_instances = spec.max_instances;
     o.desired = fleet_.desired(static_cast<int>(s));
     obs.services.push_back(o);
-    pending_by_pool[static_cast<size_t>(cluster_.pool_of_service(static_cast<int>(s)))] +=
-        fleet_.count(static_cast<int>(s), State::pending);
+    auto& pending = pending_by_pool[static_cast<size_t>(cluster_.pool_of_service(static_cast<int>(s)))];
+    pending.insert(pending.end(), static_cast<size_t>(fleet_.count(static_cast<int>(s), State::pending)),
+                   PodRequest{spec.cpu_request, spec.memory_request_gib});
   }
   obs.node_pools = cluster_.observe(pending_by_pool);
   monitoring_.observe(t, obs);
@@ -201,6 +207,22 @@ void Observer::record(double t) {
   double dt = t - (result_.time_s.empty() ? 0.0 : result_.time_s.back());
   result_.time_s.push_back(t);
   result_.cost_usd.push_back(cluster_.cost_usd(t));
+  for (NodePoolSeries& np : result_.node_pools) {
+    const int p = run_.node_pool_index(np.name);
+    int ready = 0, starting = 0, deleting = 0;
+    for (const Node& n : cluster_.nodes()) {
+      if (n.pool != p || !n.open) continue;
+      if (n.deleting)
+        ++deleting;
+      else if (n.ready)
+        ++ready;
+      else
+        ++starting;
+    }
+    np.nodes_ready.push_back(ready);
+    np.nodes_starting.push_back(starting);
+    np.nodes_deleting.push_back(deleting);
+  }
   const double ref_flops = run_.reference_speed_gflops * 1e9;
   for (size_t s = 0; s < services_.size(); ++s) {
     int si = static_cast<int>(s);
@@ -225,6 +247,8 @@ void Observer::record(double t) {
     o.instances_starting.push_back(fleet_.starting(si));
     o.instances_ready.push_back(fleet_.count(si, State::warming) + fleet_.count(si, State::in_service));
     o.instances_draining.push_back(fleet_.count(si, State::draining));
+    o.instances_warm_pool.push_back(fleet_.warm_pool_size(si));
+    o.instances_shadow.push_back(fleet_.count(si, State::shadow));
     double cost = sv.closed_cost_usd;
     for (int id : fleet_.of_service(si)) {
       const Instance& in = fleet_.instance(id);
@@ -266,6 +290,23 @@ void Observer::finish(double end) {
     totals.cold_start_waits_s.insert(totals.cold_start_waits_s.end(), w.begin(), w.end());
   }
   for (const auto& sv : services_) totals.desired_history.push_back(sv.desired_history);
+  // The SLA by arrival interval, those still in flight too (as the summary counts them), then its episodes.
+  const size_t n = result_.time_s.size();
+  // One value per record interval (a count past the last record goes to the last).
+  auto per_record = [n](const std::vector<double>& by_interval) {
+    std::vector<double> v(n, 0.0);
+    for (size_t i = 0; i < by_interval.size() && n > 0; ++i) v[std::min(i, n - 1)] += by_interval[i];
+    return v;
+  };
+  result_.sla_requests = per_record(roots.arrived_by_interval);
+  result_.sla_violations = per_record(roots.violated_by_interval);
+  for (double arrival : totals.in_flight_arrivals_s)
+    if (end - arrival > run_.sla.latency_s && n > 0)
+      result_.sla_violations[std::min(static_cast<size_t>(arrival / run_.record_interval_s), n - 1)] += 1;
+  AttributionConfig attribution{run_.sla.episode_threshold, run_.sla.episode_lookback_s, {}};
+  for (const ServiceSpec& spec : run_.services)
+    attribution.services.push_back({spec.max_instances, spec.database});
+  result_.episodes = attribute_episodes(result_, attribution);
   result_.summary = summarize(totals, result_, SummaryConfig{run_.sla.latency_s});
 }
 

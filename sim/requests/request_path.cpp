@@ -39,6 +39,8 @@ RequestPath::RequestPath(const RunSpec& run, const ServiceGraph& graph, Fleet& f
         std::max<size_t>(1, static_cast<size_t>(std::ceil(run.duration_s / run.record_interval_s - 1e-9))),
         0.0);
   }
+  roots_.arrived_by_interval.assign(services_.empty() ? 1 : services_[0].failures_by_interval.size(), 0.0);
+  roots_.violated_by_interval = roots_.arrived_by_interval;
 }
 
 RequestPath::Slot& RequestPath::slot(int id) {
@@ -132,6 +134,8 @@ void RequestPath::on_root_arrival(double t) {
       new_request(graph_.entry(), t, t, kNone, derive_key(request_key_, static_cast<uint64_t>(roots_.total)));
   requests_[r].during_scaling = fleet_.scaling() > 0;
   ++roots_.total;
+  roots_.arrived_by_interval[std::min(static_cast<size_t>(t / run_.record_interval_s),
+                                      roots_.arrived_by_interval.size() - 1)] += 1;
   dispatch(r, t);
 }
 
@@ -402,6 +406,9 @@ void RequestPath::finish_request(uint32_t r, double t) {
     sv.rec_latencies_s.push_back(latency);
   }
   if (q.parent == kNone) {
+    if (failed || latency > run_.sla.latency_s)
+      roots_.violated_by_interval[std::min(static_cast<size_t>(q.arrival / run_.record_interval_s),
+                                           roots_.violated_by_interval.size() - 1)] += 1;
     if (failed) {
       ++roots_.failed;
     } else {

@@ -43,6 +43,9 @@ struct RootCounters {
   long total = 0, failed = 0;
   std::vector<double> latencies_s;          // completed
   std::vector<double> scaling_latencies_s;  // completed, arrived while the fleet was changing
+  // By the record interval they arrived in: requests, and those that failed or completed slower than
+  // [sla] latency_s (those still in flight at the end are added by the observer).
+  std::vector<double> arrived_by_interval, violated_by_interval;
 };
 
 class RequestPath {

@@ -25,6 +25,8 @@ constexpr KeyRange kRanges[] = {
     {"", "record_interval_s", K::real, kMinI, false, kMaxD, "seconds"},
     {"", "reference_speed_gflops", K::real, 0, true, 1e6, "Gflop/s per core"},
     {"sla", "latency_s", K::real, 0, true, kDay, "seconds"},
+    {"sla", "episode_threshold", K::real, 0, false, 1, "a fraction of requests"},
+    {"sla", "episode_lookback_s", K::real, 0, false, kMaxD, "seconds"},
     {"metrics", "reference_utilization", K::real, 0, true, 1, "a utilization"},
 
     {"cluster.hosts", "count", K::count, 1, false, 10000, "hosts"},
@@ -37,8 +39,23 @@ constexpr KeyRange kRanges[] = {
     {"cluster.instance_types.<name>", "vcpu", K::count, 1, false, 1024, "vCPUs"},
     {"cluster.instance_types.<name>", "memory_gib", K::real, 0, true, 1e6, "GiB"},
     {"cluster.instance_types.<name>", "price_per_hour_usd", K::real, 0, false, 1e6, "USD per hour"},
-    {"cluster.node_pools", "nodes", K::count, 1, false, 10000, "nodes"},
+    {"cluster.instance_types.<name>", "spot_price_per_hour_usd", K::real, 0, false, 1e6, "USD per hour"},
+    {"cluster.instance_types.<name>", "reserved_price_per_hour_usd", K::real, 0, false, 1e6, "USD per hour"},
+    {"cluster.node_pools", "nodes", K::count, 0, false, 10000, "nodes"},
     {"cluster.node_pools", "min_billed_s", K::real, 0, false, kDay, "seconds"},
+    {"cluster.node_pools", "node_startup_s", K::real, 0, false, kDay, "seconds"},
+    {"cluster.node_pools", "min_nodes", K::count, 0, false, 10000, "nodes"},
+    {"cluster.node_pools", "max_nodes", K::count, 0, false, 10000, "nodes"},
+    {"cluster.node_pools", "spot_interruptions_per_hour", K::real, 0, false, 3600,
+     "interruptions per node-hour"},
+    {"cluster.node_pools", "spot_notice_s", K::real, 0, false, kDay, "seconds"},
+    {"cluster.node_pools", "reserved_nodes", K::count, 0, false, 10000, "nodes"},
+    {"node_autoscaler", "interval_s", K::real, kMinI, false, kDay, "seconds"},
+    {"node_autoscaler", "scale_down_unneeded_time_s", K::real, 0, false, kMaxD, "seconds"},
+    {"node_autoscaler", "scale_down_utilization_threshold", K::real, 0, false, 1, "a utilization"},
+    {"node_autoscaler", "scale_down_delay_after_add_s", K::real, 0, false, kMaxD, "seconds"},
+    {"node_autoscaler", "max_node_provision_time_s", K::real, 0, true, kMaxD, "seconds"},
+    {"node_autoscaler", "consolidate_after_s", K::real, 0, false, kMaxD, "seconds"},
 
     {"services", "work_cpu_s", K::real, 0, false, kMaxD, "CPU-seconds"},
     {"services", "workers", K::count, 1, false, 10000, "concurrent requests per instance"},
@@ -61,6 +78,13 @@ constexpr KeyRange kRanges[] = {
     {"services.startup", "readiness_success_threshold", K::count, 1, false, 1000, "probes"},
     {"services.startup", "warmup_s", K::real, 0, false, kMaxD, "seconds"},
     {"services.startup", "warmup_initial_capacity", K::real, 0, true, 1, "a fraction of full speed"},
+    {"services", "shadow_duration_s", K::real, 0, false, kMaxD, "seconds"},
+    {"services.warm_pool", "min_size", K::count, 0, false, 10000, "instances"},
+    {"services.warm_pool", "max_group_prepared_capacity", K::count, 0, false, 10000, "instances"},
+    {"services.warm_pool", "resume_s", K::real, 0, false, kMaxD, "seconds"},
+    {"services.warm_pool", "stopped_price_per_hour_usd", K::real, 0, false, 1e6, "USD per hour"},
+    {"services.lifecycle_hooks", "heartbeat_timeout_s", K::real, 30, false, 7200, "seconds"},
+    {"services.lifecycle_hooks", "action_s", K::real, 0, false, kMaxD, "seconds"},
     {"distribution", "value", K::real, 0, false, kMaxD, "seconds"},
     {"distribution", "min", K::real, 0, false, kMaxD, "seconds"},
     {"distribution", "max", K::real, 0, false, kMaxD, "seconds"},
@@ -231,6 +255,33 @@ constexpr KeyRange kRanges[] = {
     {"controller", "sla_penalty", K::real, 0, false, 1e9, "cost per request not served"},
     {"controller", "change_penalty", K::real, 0, false, 1e9, "cost per instance added or removed"},
     {"controller", "demand_quantiles", K::real, 0.01, false, 0.99, "probabilities"},
+    {"controller", "startup_quantile", K::real, 0, true, 1, "a probability"},
+    // event (controllers/event/); vote (controllers/vote/) has no numeric keys of its own
+    {"controller.events", "start_s", K::real, 0, false, kMaxD, "seconds"},
+    {"controller.events", "end_s", K::real, 0, true, kMaxD, "seconds"},
+    {"controller.events", "duration_s", K::real, 0, true, kMaxD, "seconds"},
+    {"controller.events", "instances", K::count, 0, false, 10000, "instances"},
+    {"controller.events", "multiplier", K::real, 0, true, 1000, "a factor of the count at the pre-warm"},
+    {"controller.events", "lead_s", K::real, 0, false, kDay, "seconds"},
+    {"controller.events", "lead_quantile", K::real, 0, true, 1, "a probability"},
+    {"controller.events", "every_s", K::real, 0, true, kMaxD, "seconds"},
+    // aws_predictive (controllers/aws_predictive/): its TargetTrackingConfiguration as aws_target_tracking's
+    {"controller.PredictiveScalingConfiguration", "SchedulingBufferTime", K::count, 0, false, 3600,
+     "seconds"},
+    {"controller.PredictiveScalingConfiguration", "MaxCapacityBuffer", K::count, 0, false, 100,
+     "percent of the forecast capacity"},
+    {"controller.PredictiveScalingConfiguration.MetricSpecifications", "TargetValue", K::real, 0, true, 1e9,
+     "the scaling metric per instance"},
+    {"controller", "MaxSize", K::count, 0, false, 10000, "instances"},
+    // scryer (controllers/scryer/): rps_per_instance, headroom and lead_s as predictive's and oracle's
+    {"controller", "step_s", K::real, 1, false, kDay, "seconds"},
+    {"controller", "period_s", K::real, 2, false, 7 * kDay, "seconds"},
+    {"controller", "fft_days", K::count, 1, false, 60, "periods"},
+    {"controller", "match_s", K::real, 1, false, 7 * kDay, "seconds"},
+    {"controller", "neighbours", K::count, 1, false, 60, "periods"},
+    {"controller", "max_days", K::count, 1, false, 60, "periods"},
+    {"controller", "error_window_steps", K::count, 1, false, 10000, "steps"},
+    {"controller", "harmonics", K::count, 1, false, 100, "harmonics"},
     // `autoscale train MODEL.toml` (sim/cli/train.cpp); its [model] has the forecaster ranges
     {"train.data", "step_s", K::real, 0, false, 1e7, "seconds; 0: the trace's bin"},
     {"train.data", "train_fraction", K::real, 0, true, 1, "a fraction of each trace"},
@@ -345,11 +396,12 @@ const std::vector<KeyRange>& key_ranges() {
 }
 
 const KeyRange& key_range(const std::string& table, const std::string& key) {
-  // A wrapped controller ([controller.inner] of `scheduled` and `flapping_guard`, a
-  // [[controller.controllers]] of `composite`, at any depth) has the ranges of a controller of its own.
+  // A wrapped controller ([controller.inner] of `scheduled`, `flapping_guard` and `event`, a
+  // [[controller.controllers]] of `composite`, a [[controller.voters]] of `vote`, at any depth) has the
+  // ranges of a controller of its own.
   std::string own = table;
   if (own.rfind("controller", 0) == 0)
-    for (const std::string segment : {".inner", ".controllers"})
+    for (const std::string segment : {".inner", ".controllers", ".voters"})
       for (size_t p; (p = own.find(segment)) != std::string::npos &&
                      (p + segment.size() == own.size() || own[p + segment.size()] == '.');)
         own.erase(p, segment.size());

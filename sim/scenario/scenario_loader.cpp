@@ -16,6 +16,7 @@
 #include "sim/cluster/placement.hpp"
 #include "sim/core/metrics.hpp"
 #include "sim/core/service_graph.hpp"
+#include "sim/core/startup.hpp"
 #include "sim/core/trace.hpp"
 #include "sim/scenario/key_ranges.hpp"
 #include "sim/scenario/loader_detail.hpp"
@@ -236,8 +237,15 @@ ServiceSpec read_service(Reader r, const RunSpec& run) {
   s.cpu_limit = r.number("cpu_limit", s.cpu_limit);
   s.memory_request_gib = r.number("memory_request_gib", s.memory_request_gib);
   const NodePool& pool = run.node_pool(s.node_pool);
-  const InstanceType& node_type = run.instance_type(pool.instance_type);
-  const std::string node = "a " + pool.instance_type + " node (pool " + pool.name + ")";
+  // The pool's largest type (by vCPU, then memory) is what a pod must fit.
+  const InstanceType* largest = &run.instance_type(pool.instance_type);
+  for (const std::string& n : pool.instance_types) {
+    const InstanceType& t = run.instance_type(n);
+    if (t.vcpu > largest->vcpu || (t.vcpu == largest->vcpu && t.memory_gib > largest->memory_gib))
+      largest = &t;
+  }
+  const InstanceType& node_type = *largest;
+  const std::string node = "a " + node_type.name + " node (pool " + pool.name + ")";
   if (!pool.dedicated && s.cpu_request > node_type.vcpu)
     r.fail("cpu_request", "expected at most the " + std::to_string(node_type.vcpu) + " vCPU of " + node +
                               ": no node could ever take this pod");
@@ -295,6 +303,41 @@ ServiceSpec read_service(Reader r, const RunSpec& run) {
   p.warmup_s = st.number("warmup_s", p.warmup_s);
   p.warmup_initial_capacity = st.number("warmup_initial_capacity", p.warmup_initial_capacity);
   st.finish();
+  // Warm pool, lifecycle hooks and shadows (sim/fleet).
+  s.shadow_duration_s = r.number("shadow_duration_s", 0.0);
+  Reader wp = r.section("warm_pool");
+  if (r.has("warm_pool")) {
+    if (!pool.dedicated)
+      r.fail("warm_pool", "pool " + pool.name +
+                              " is a fixed pool (pods); expected a warm pool only on a dedicated pool "
+                              "(dedicated = true: EC2 instances)");
+    WarmPoolSpec& w = s.warm_pool;
+    w.enabled = true;
+    const std::string state = wp.choice("pool_state", "stopped", {"stopped", "running", "hibernated"});
+    w.pool_state = state == "running"      ? WarmPoolState::running
+                   : state == "hibernated" ? WarmPoolState::hibernated
+                                           : WarmPoolState::stopped;
+    w.min_size = wp.count("min_size", 0);
+    w.max_prepared_capacity =
+        wp.has("max_group_prepared_capacity") ? wp.count("max_group_prepared_capacity", std::nullopt) : -1;
+    w.reuse_on_scale_in = wp.boolean("reuse_on_scale_in", false);
+    w.resume_s = wp.distribution("resume_s", p.boot_s);
+    w.stopped_price_per_hour_usd = wp.number("stopped_price_per_hour_usd", 0.0);
+  }
+  wp.finish();
+  for (Reader& hr : r.sections("lifecycle_hooks")) {
+    LifecycleHookSpec h;
+    h.name = hr.name("name", "hook-" + std::to_string(s.lifecycle_hooks.size()));
+    for (const auto& q : s.lifecycle_hooks)
+      if (q.name == h.name) hr.fail("name", "duplicate lifecycle hook name '" + h.name + "'");
+    h.launching = hr.choice("transition", std::nullopt, {"launching", "terminating"}) == "launching";
+    h.heartbeat_timeout_s = hr.number("heartbeat_timeout_s", h.heartbeat_timeout_s);
+    h.abandon = hr.choice("default_result", "ABANDON", {"CONTINUE", "ABANDON"}) == "ABANDON";
+    h.has_action = hr.has("action_s");
+    if (h.has_action) h.action_s = hr.distribution("action_s", h.action_s);
+    hr.finish();
+    s.lifecycle_hooks.push_back(h);
+  }
   r.finish();
   return s;
 }
@@ -315,6 +358,8 @@ RunSpec read_run(const std::shared_ptr<toml::table>& doc, const std::string& fil
 
   Reader sla = r.section("sla");
   run.sla.latency_s = sla.number("latency_s", 1.0);
+  run.sla.episode_threshold = sla.number("episode_threshold", 0.05);
+  run.sla.episode_lookback_s = sla.number("episode_lookback_s", 300.0);
   sla.finish();
   Reader metrics = r.section("metrics");
   run.metrics.reference_utilization = metrics.number("reference_utilization", 0.8);
@@ -343,6 +388,10 @@ RunSpec read_run(const std::shared_ptr<toml::table>& doc, const std::string& fil
     it.vcpu = tr.count("vcpu", std::nullopt);
     it.memory_gib = tr.number("memory_gib", std::nullopt);
     it.price_per_hour_usd = tr.number("price_per_hour_usd", std::nullopt);
+    it.spot_price_per_hour_usd =
+        tr.has("spot_price_per_hour_usd") ? tr.number("spot_price_per_hour_usd", 0.0) : -1;
+    it.reserved_price_per_hour_usd =
+        tr.has("reserved_price_per_hour_usd") ? tr.number("reserved_price_per_hour_usd", 0.0) : -1;
     const double host_vcpu = run.hosts.cores * run.hosts.cpu_overcommit;
     if (it.vcpu > host_vcpu)
       tr.fail("vcpu", "expected at most cluster.hosts.cores x cpu_overcommit = " + format_number(host_vcpu) +
@@ -364,14 +413,73 @@ RunSpec read_run(const std::shared_ptr<toml::table>& doc, const std::string& fil
   for (Reader& pr : cluster.sections("node_pools")) {
     NodePool p;
     p.name = pr.name("name", std::nullopt);
-    p.instance_type = pr.choice("instance_type", std::nullopt, type_names);
+    if (pr.has("instance_types")) {
+      p.instance_types = pr.strings("instance_types", {});
+      if (p.instance_types.empty()) pr.fail("instance_types", "expected at least one instance type name");
+      for (size_t k = 0; k < p.instance_types.size(); ++k) {
+        if (std::find(type_names.begin(), type_names.end(), p.instance_types[k]) == type_names.end())
+          pr.fail("instance_types", "'" + p.instance_types[k] + "' is not one of [cluster.instance_types]");
+        if (std::find(p.instance_types.begin(), p.instance_types.begin() + static_cast<long>(k),
+                      p.instance_types[k]) != p.instance_types.begin() + static_cast<long>(k))
+          pr.fail("instance_types", "'" + p.instance_types[k] + "' is listed twice");
+      }
+    }
+    // With instance_types, instance_type (default: the first of them) is the type of the initial nodes.
+    p.instance_type = pr.choice(
+        "instance_type",
+        p.instance_types.empty() ? std::nullopt : std::optional<std::string>(p.instance_types.front()),
+        p.instance_types.empty() ? type_names : p.instance_types);
     p.dedicated = pr.boolean("dedicated", true);
     p.nodes = pr.count("nodes", 0);
+    const bool node_autoscaler = r.has("node_autoscaler");
     if (p.dedicated && pr.has("nodes"))
       pr.fail("nodes",
               "a dedicated pool creates one node per instance; remove 'nodes' or set dedicated = false");
-    if (!p.dedicated && p.nodes < 1)
-      pr.fail("nodes", "expected a node count >= 1 for a fixed pool (dedicated = false)");
+    if (!p.dedicated && p.nodes < 1 && !node_autoscaler)
+      pr.fail("nodes",
+              "expected a node count >= 1 for a fixed pool (dedicated = false) without a "
+              "[node_autoscaler]");
+    p.node_startup_s = pr.distribution("node_startup_s", p.node_startup_s);
+    p.min_nodes = pr.count("min_nodes", p.min_nodes);
+    p.max_nodes = pr.count("max_nodes", std::max(p.max_nodes, p.nodes));
+    if (p.max_nodes < std::max(p.min_nodes, p.nodes))
+      pr.fail("max_nodes", "expected max_nodes >= min_nodes and >= nodes");
+    const std::string capacity = pr.choice("capacity_type", "on_demand", {"on_demand", "spot", "reserved"});
+    p.capacity_type = capacity == "spot"       ? CapacityType::spot
+                      : capacity == "reserved" ? CapacityType::reserved
+                                               : CapacityType::on_demand;
+    p.spot_interruptions_per_hour = pr.number("spot_interruptions_per_hour", 0.0);
+    p.spot_notice_s = pr.number("spot_notice_s", p.spot_notice_s);
+    p.reserved_nodes = pr.count("reserved_nodes", 0);
+    if (p.dedicated)
+      for (const char* k : {"node_startup_s", "instance_types", "min_nodes", "max_nodes", "capacity_type",
+                            "reserved_nodes", "spot_interruptions_per_hour", "spot_notice_s"})
+        if (pr.has(k))
+          pr.fail(k,
+                  std::string("'") + k + "' is for a fixed pool (dedicated = false); expected it only there");
+    if ((pr.has("spot_interruptions_per_hour") || pr.has("spot_notice_s")) &&
+        p.capacity_type != CapacityType::spot)
+      pr.fail(pr.has("spot_notice_s") ? "spot_notice_s" : "spot_interruptions_per_hour",
+              "expected capacity_type = \"spot\" for spot settings");
+    if (pr.has("reserved_nodes") && p.capacity_type != CapacityType::reserved)
+      pr.fail("reserved_nodes", "expected capacity_type = \"reserved\" for reserved_nodes");
+    {
+      std::vector<std::string> names = p.instance_types;
+      if (names.empty()) names.push_back(p.instance_type);
+      for (const std::string& n : names) {
+        const InstanceType& it = run.instance_type(n);
+        if (p.capacity_type == CapacityType::spot && it.spot_price_per_hour_usd < 0)
+          pr.fail("capacity_type", "instance type " + n +
+                                       " has no spot_price_per_hour_usd; expected one on every type of a "
+                                       "spot pool");
+        if (p.capacity_type == CapacityType::reserved && it.reserved_price_per_hour_usd < 0)
+          pr.fail("capacity_type", "instance type " + n +
+                                       " has no reserved_price_per_hour_usd; expected one for a reserved "
+                                       "pool");
+      }
+      if (p.capacity_type == CapacityType::reserved && p.instance_types.size() > 1)
+        pr.fail("instance_types", "a reserved pool reserves one instance type; expected a single type");
+    }
     p.min_billed_s = pr.number("min_billed_s", p.min_billed_s);
     const std::string scheduler =
         pr.choice("scheduler", "least_allocated", {"least_allocated", "most_allocated"});
@@ -447,6 +555,41 @@ RunSpec read_run(const std::shared_ptr<toml::table>& doc, const std::string& fil
                              " scrapes kept in memory; expected at most " + format_number(kMaxScrapesKept));
   mon.finish();
 
+  Reader na = r.section("node_autoscaler");
+  if (r.has("node_autoscaler")) {
+    NodeAutoscalerConfig& c = run.node_autoscaler.config;
+    c.kind = na.choice("kind", std::nullopt, {"cluster_autoscaler", "karpenter"});
+    const bool ca = c.kind == "cluster_autoscaler";
+    run.node_autoscaler.interval_s = na.number("interval_s", 10.0);
+    check_intervals(na, "interval_s", run.node_autoscaler.interval_s, run.duration_s,
+                    "node autoscaler ticks");
+    const std::vector<std::string> ca_keys = {"scale_down_unneeded_time_s",
+                                              "scale_down_utilization_threshold",
+                                              "scale_down_delay_after_add_s", "max_node_provision_time_s"};
+    const std::vector<std::string> k_keys = {"consolidate_after_s", "consolidation_policy"};
+    for (const std::string& k : ca ? k_keys : ca_keys)
+      if (na.has(k)) na.fail(k, "'" + k + "' is not a setting of kind " + c.kind);
+    if (ca) {
+      c.scale_down_unneeded_time_s = na.number("scale_down_unneeded_time_s", c.scale_down_unneeded_time_s);
+      c.scale_down_utilization_threshold =
+          na.number("scale_down_utilization_threshold", c.scale_down_utilization_threshold);
+      c.scale_down_delay_after_add_s =
+          na.number("scale_down_delay_after_add_s", c.scale_down_delay_after_add_s);
+      c.max_node_provision_time_s = na.number("max_node_provision_time_s", c.max_node_provision_time_s);
+    } else {
+      c.consolidate_after_s = na.number("consolidate_after_s", c.consolidate_after_s);
+      c.consolidation =
+          na.choice("consolidation_policy", "when_empty_or_underutilized",
+                    {"when_empty_or_underutilized", "when_empty"}) == "when_empty_or_underutilized";
+    }
+  }
+  na.finish();
+  for (const NodePool& p : run.node_pools)
+    if (run.node_autoscaler.config.kind != "karpenter" && p.instance_types.size() > 1)
+      cluster.fail("node_pools",
+                   "pool " + p.name +
+                       " lists several instance_types; expected one, or [node_autoscaler] kind = "
+                       "\"karpenter\" (which picks among them)");
   auto ctl = std::make_shared<Reader>(r.section("controller"));
   run.controller.kind = ctl->string("kind", std::nullopt);
   r.finish();
@@ -456,6 +599,7 @@ RunSpec read_run(const std::shared_ptr<toml::table>& doc, const std::string& fil
   for (const auto& s : run.services) ctx.services.push_back(s.name);
   run.controller.base_dir = std::filesystem::path(file).parent_path().string();
   ctx.base_dir = run.controller.base_dir;
+  ctx.startup_samples_s = startup_samples_s(run);
   double interval_s = make_controller(run.controller.kind, *ctl, ctx)->interval_s();
   check_intervals(*ctl, "interval_s", interval_s, run.duration_s, "controller ticks");
   ctl->finish();

@@ -1,6 +1,6 @@
 // The node autoscaler seam: what a controller sees of node pools (Observation::node_pools) and what its
-// Decision::node_pools does to a fixed pool (nodes join at once and are billed from then on, pending pods are
-// placed on them; removals take empty nodes only), with hand-worked expectations.
+// Decision::node_pools does to a fixed pool (nodes join at once with node_startup_s = 0 and are billed from
+// then on, pending pods are placed on them; removals take empty nodes only), with hand-worked expectations.
 #include <catch2/catch.hpp>
 
 #include <map>
@@ -33,6 +33,7 @@ RunSpec pool_run(int nodes, int initial) {
   pool.instance_type = "node4";
   pool.dedicated = false;
   pool.nodes = nodes;
+  pool.node_startup_s = Distribution::constant(0);  // nodes added later join at once here
   run.node_pools.push_back(pool);
   ServiceSpec& s = run.services[0];
   s.node_pool = "pool";

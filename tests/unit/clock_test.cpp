@@ -30,6 +30,14 @@ std::string name(EventKind k) {
       return "control";
     case EventKind::record:
       return "record";
+    case EventKind::node_ready:
+      return "node_ready";
+    case EventKind::spot_notice:
+      return "spot_notice";
+    case EventKind::spot_reclaim:
+      return "spot_reclaim";
+    case EventKind::node_control:
+      return "node_control";
   }
   return "?";
 }

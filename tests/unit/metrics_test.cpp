@@ -81,7 +81,8 @@ TEST_CASE("summarize: keys in the canonical order, counts flagged as integers", 
   for (size_t i = 0; i < s.size(); ++i) {
     CHECK(s[i].key == summary_metric_names()[i]);
     bool count = s[i].key.rfind("requests_", 0) == 0 || s[i].key == "scaling_actions" ||
-                 s[i].key == "scaling_reversals" || s[i].key == "cold_starts";
+                 s[i].key == "scaling_reversals" || s[i].key == "cold_starts" ||
+                 s[i].key == "violation_episodes";
     CHECK(s[i].integer == count);
   }
 }
