@@ -45,6 +45,16 @@ const toml::array& controller_tables(const BenchSpec& b) {
   return *doc_of(b).get_as<toml::array>("controller");
 }
 
+// [scenario.controllers.<name>] of the bench's scenario `i`: its settings for controller `name`; nullptr when
+// none.
+const toml::table* scenario_controller(const BenchSpec& b, std::size_t i, const std::string& name) {
+  const toml::array* scenarios = doc_of(b).get_as<toml::array>("scenario");
+  if (!scenarios || i >= scenarios->size()) return nullptr;
+  const toml::table* s = scenarios->get(i)->as_table();
+  const toml::table* all = s ? s->get_as<toml::table>("controllers") : nullptr;
+  return all ? all->get_as<toml::table>(name) : nullptr;
+}
+
 // The scenario file with its --set overrides (as `autoscale run --set` applies them).
 toml::table scenario_base(const BenchSpec::ScenarioRef& s, const std::string& text) {
   toml::table t = parse_text(text, s.file);
@@ -125,6 +135,18 @@ BenchSpec load_bench(const std::string& path) {
       sr.fail("name", "a name of its own (two scenarios named \"" + s.name + "\"; set `name`)");
     s.set = sr.strings("set", {});
     s.run = sr.string("run", "");
+    // [scenario.controllers.<name>]: this scenario's settings for a controller, over its [[controller]]
+    // section
+    if (const toml::node* n = sr.get("controllers")) {
+      const toml::table* t = n->as_table();
+      if (!t) sr.fail("controllers", "a table of controller names ([scenario.controllers.<name>] tables)");
+      for (auto&& [k, v] : *t) {
+        if (!v.is_table())
+          sr.fail("controllers." + std::string(k.str()),
+                  "a table ([scenario.controllers." + std::string(k.str()) + "])");
+        s.tuned.emplace_back(k.str());
+      }
+    }
     sr.finish();
     b.scenarios.push_back(s);
   }
@@ -148,6 +170,15 @@ BenchSpec load_bench(const std::string& path) {
     }
     b.controllers.push_back(c);
   }
+  for (std::size_t i = 0; i < b.scenarios.size(); ++i)
+    for (const auto& t : b.scenarios[i].tuned) {
+      auto c = std::find_if(b.controllers.begin(), b.controllers.end(),
+                            [&](const BenchSpec::ControllerRef& x) { return x.name == t; });
+      if (c == b.controllers.end() || !c->run.empty())
+        scenario_readers[i].fail("controllers." + t,
+                                 "the name of an inline [[controller]] section (a controller taken from a "
+                                 "scenario's run brings its own settings)");
+    }
   if (!b.baseline.empty() && !names.count(b.baseline))
     r.fail("baseline", "the name of one of the [[controller]] sections, got \"" + b.baseline + "\"");
   std::vector<std::string> controller_names, scenario_names;
@@ -197,7 +228,23 @@ BenchSpec load_bench(const std::string& path) {
           cr.fail("run", "a run of scenario " + s.file + " (runs: " + runs_text() + ")");
         continue;
       }
-      make_controller(c.kind, cr, ctx);
+      if (const toml::table* tuned = scenario_controller(b, i, c.name)) {
+        toml::table merged = *controller_tables(b).get(k)->as_table();
+        merge(merged, toml::table(*tuned), path, "");
+        Reader mr(merged, path, "scenario." + s.name + ".controllers." + c.name, "bench.controller");
+        mr.get("name");  // read with the [[controller]] section
+        mr.get("kind");
+        try {
+          make_controller(c.kind, mr, ctx);
+          mr.finish();
+        } catch (const InputError& e) {
+          // the merged copy has no source lines: blame the scenario's table for this controller
+          if (e.line() > 0) throw;
+          throw InputError(path, toml_reader::line_in_file(tuned->source()), e.field(), e.message());
+        }
+      } else {
+        make_controller(c.kind, cr, ctx);
+      }
       cr.finish();
     }
   }
@@ -230,6 +277,8 @@ std::vector<RunSpec> bench_runs(const BenchSpec& b, std::size_t index, std::uint
     merge(*doc, std::move(run_over), s.file, "");
     if (c.run.empty()) {
       toml::table section = *sections.get(k)->as_table();
+      if (const toml::table* tuned = scenario_controller(b, index, c.name))
+        merge(section, toml::table(*tuned), b.file, "");
       section.erase("name");
       doc->insert_or_assign("controller", std::move(section));
     }

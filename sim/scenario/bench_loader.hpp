@@ -21,6 +21,9 @@ struct BenchSpec {
     std::string name, file;        // file resolved against the bench file
     std::vector<std::string> set;  // overrides, as --set
     std::string run;               // the run whose settings inline controllers use (empty: the first)
+    // Controllers this scenario tunes ([scenario.controllers.<name>]: keys merged over that inline
+    // controller's section for this scenario only, e.g. a forecaster's season in the scenario's time scale).
+    std::vector<std::string> tuned;
   };
   struct ControllerRef {
     std::string name;

@@ -179,4 +179,56 @@ sed 's|duration_s=1800", "services|duration_s=-5", "services|' "$T/b.toml" >"$T/
 expect "a bad --set in a scenario" "duration_s"
 sed 's|worldcup.toml"$|nope.toml"|' "$T/b.toml" >"$T/bad.toml"
 expect "a missing scenario file" "nope.toml"
+# [scenario.controllers.<name>]: one scenario's settings for a controller, merged over its section there only
+cat >"$T/tuned.toml" <<EOF
+name = "tuned"
+seeds = 1
+metrics = ["sla_violation_fraction", "cost_usd"]
+
+[[scenario]]
+name = "plain"
+file = "$ROOT/scenarios/worldcup.toml"
+set = ["duration_s=1800"]
+
+[[scenario]]
+name = "tuned"
+file = "$ROOT/scenarios/worldcup.toml"
+set = ["duration_s=1800"]
+[scenario.controllers.hpa.metrics.0.resource.target]
+averageUtilization = 90
+
+[[controller]]
+name = "hpa"
+kind = "hpa"
+minReplicas = 2
+maxReplicas = 40
+[[controller.metrics]]
+type = "Resource"
+[controller.metrics.resource]
+name = "cpu"
+[controller.metrics.resource.target]
+type = "Utilization"
+averageUtilization = 60
+EOF
+"$AS" bench "$T/tuned.toml" --out "$T/tuned.h5" --quiet >/dev/null 2>"$T/tuned.err"
+rc=$?
+r=$($PY - "$T/tuned.h5" <<'PYEOF'
+import sys, h5py
+f = h5py.File(sys.argv[1], "r")
+def target(s):
+    c = f["bench/%s/hpa/1" % s].attrs["config_toml"]
+    c = c.decode() if isinstance(c, bytes) else str(c)
+    return [l.split("=")[1].strip() for l in c.splitlines() if "averageUtilization" in l]
+plain, tuned = target("plain"), target("tuned")
+# 90 % leaves fewer pods than 60 % on the same arrivals: a lower cost
+cost = lambda s: float(f["bench/%s/hpa/1" % s].attrs["cost_usd"])
+print("ok" if plain == ["60"] and tuned == ["90"] and cost("tuned") < cost("plain") else "no %s %s" % (plain, tuned))
+PYEOF
+)
+[ $rc -eq 0 ] && [ "$r" = ok ] && r=ok || r="no"
+check "a scenario's settings for a controller apply to that scenario only" "$r" "rc=$rc $(tail -3 "$T/tuned.err")"
+sed 's/^\[scenario.controllers.hpa.metrics.0.resource.target\]/[scenario.controllers.hpx.metrics.0.resource.target]/' "$T/tuned.toml" >"$T/bad.toml"
+expect "a scenario's settings for an unknown controller" "bad.toml:[0-9]+: 'scenario.tuned.controllers.hpx'.*inline \[\[controller\]\]"
+sed 's/^averageUtilization = 90/averageUtilisation = 90/' "$T/tuned.toml" >"$T/bad.toml"
+expect "an unknown key in a scenario's settings for a controller" "bad.toml:[0-9]+: '.*averageUtilisation'.*unknown key"
 exit $fail
