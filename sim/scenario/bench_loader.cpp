@@ -244,8 +244,8 @@ BenchSpec load_bench(const std::string& path) {
         }
       } else {
         make_controller(c.kind, cr, ctx);
+        cr.finish();
       }
-      cr.finish();
     }
   }
   return b;

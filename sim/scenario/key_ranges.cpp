@@ -400,6 +400,8 @@ const KeyRange& key_range(const std::string& table, const std::string& key) {
   // [[controller.controllers]] of `composite`, a [[controller.voters]] of `vote`, at any depth) has the
   // ranges of a controller of its own.
   std::string own = table;
+  // A bench file's [[controller]] sections are controllers.
+  if (own.rfind("bench.controller", 0) == 0) own = own.substr(std::string("bench.").size());
   if (own.rfind("controller", 0) == 0)
     for (const std::string segment : {".inner", ".controllers", ".voters"})
       for (size_t p; (p = own.find(segment)) != std::string::npos &&
@@ -410,8 +412,6 @@ const KeyRange& key_range(const std::string& table, const std::string& key) {
   auto ends_with = [&](const std::string& suffix) {
     return own.size() >= suffix.size() && own.compare(own.size() - suffix.size(), suffix.size(), suffix) == 0;
   };
-  // A bench file's [[controller]] sections are controllers.
-  if (own.rfind("bench.controller", 0) == 0) own = own.substr(std::string("bench.").size());
   if (own == "train.model" || own == "train.model.members")
     own = "controller.forecaster" + own.substr(std::string("train.model").size());
   else if (own.rfind("controller", 0) != 0 && (ends_with(".forecaster") || ends_with(".forecaster.members")))

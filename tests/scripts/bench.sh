@@ -231,4 +231,15 @@ sed 's/^\[scenario.controllers.hpa.metrics.0.resource.target\]/[scenario.control
 expect "a scenario's settings for an unknown controller" "bad.toml:[0-9]+: 'scenario.tuned.controllers.hpx'.*inline \[\[controller\]\]"
 sed 's/^averageUtilization = 90/averageUtilisation = 90/' "$T/tuned.toml" >"$T/bad.toml"
 expect "an unknown key in a scenario's settings for a controller" "bad.toml:[0-9]+: '.*averageUtilisation'.*unknown key"
+# the tuned scenario first: the others still check the controller's own section
+$PY - "$T/tuned.toml" "$T/first.toml" <<'PYEOF'
+import sys
+s = open(sys.argv[1]).read()
+head, rest = s.split("[[scenario]]", 1)
+plain, rest = rest.split("[[scenario]]", 1)
+tuned, tail = rest.split("[[controller]]", 1)
+open(sys.argv[2], "w").write(head + "[[scenario]]" + tuned + "[[scenario]]" + plain + "[[controller]]" + tail)
+PYEOF
+"$AS" validate "$T/first.toml" >"$T/first.out" 2>&1 && grep -q "ok (bench file: 2 scenarios x 1 controllers x 1 seeds)" "$T/first.out" && r=ok || r=no
+check "a tuned first scenario validates" $r "$(cat "$T/first.out")"
 exit $fail
