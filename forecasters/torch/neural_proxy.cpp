@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "controllers/base/error.hpp"
+#include "controllers/base/plugin.hpp"
 #include "forecasters/torch/backend.hpp"
 #include "forecasters/torch/neural.hpp"
 
@@ -35,32 +36,9 @@ struct Plugin {
   std::string problem;  // what was tried and why it failed; empty once loaded
 };
 
-std::vector<std::string> plugin_candidates() {
-  const char* env = std::getenv("AUTOSCALE_TORCH_PLUGIN");
-  if (env != nullptr && *env != '\0') return {env};
-  std::vector<std::string> paths;
-  std::error_code ec;
-  std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
-  if (!ec && exe.has_parent_path()) {
-    paths.push_back((exe.parent_path() / kPluginFile).string());
-    paths.push_back((exe.parent_path().parent_path() / kPluginFile).string());
-  }
-#ifdef AUTOSCALE_TORCH_PLUGIN_PATH
-  paths.push_back(AUTOSCALE_TORCH_PLUGIN_PATH);
+#ifndef AUTOSCALE_TORCH_PLUGIN_PATH
+#define AUTOSCALE_TORCH_PLUGIN_PATH ""
 #endif
-  std::vector<std::string> unique;
-  for (auto& p : paths)
-    if (std::find(unique.begin(), unique.end(), p) == unique.end()) unique.push_back(std::move(p));
-  return unique;
-}
-
-// dlopen's message without the path it starts with (the message names the path already).
-std::string dl_problem(const std::string& path) {
-  const char* e = ::dlerror();
-  std::string why = e != nullptr ? e : "unknown error";
-  if (why.compare(0, path.size() + 2, path + ": ") == 0) why.erase(0, path.size() + 2);
-  return why;
-}
 
 // Loads the plugin once (thread-safe); a plugin that cannot be loaded is an InputError, every time asked.
 const Plugin& plugin() {
@@ -68,7 +46,8 @@ const Plugin& plugin() {
   static std::once_flag once;
   std::call_once(once, [] {
     std::string tried;
-    for (const std::string& path : plugin_candidates()) {
+    for (const std::string& path :
+         plugin_candidates(kPluginFile, "AUTOSCALE_TORCH_PLUGIN", AUTOSCALE_TORCH_PLUGIN_PATH)) {
       std::string why;
       if (::access(path.c_str(), F_OK) != 0) {
         why = "not found";

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "controllers/base/error.hpp"
+#include "controllers/base/plugin.hpp"
 #include "sim/dist/mpi_api.hpp"
 
 namespace autoscale::dist {
@@ -19,28 +20,14 @@ constexpr const char* kPluginFile = "libautoscale_mpi.so";
 
 const MpiApi* g_api = nullptr;
 
-std::vector<std::string> plugin_candidates() {
-  const char* env = std::getenv("AUTOSCALE_MPI_PLUGIN");
-  if (env != nullptr && *env != '\0') return {env};
-  std::vector<std::string> paths;
-  std::error_code ec;
-  std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
-  if (!ec && exe.has_parent_path()) {
-    paths.push_back((exe.parent_path() / kPluginFile).string());
-    paths.push_back((exe.parent_path().parent_path() / kPluginFile).string());
-  }
-#ifdef AUTOSCALE_MPI_PLUGIN_PATH
-  paths.push_back(AUTOSCALE_MPI_PLUGIN_PATH);
+#ifndef AUTOSCALE_MPI_PLUGIN_PATH
+#define AUTOSCALE_MPI_PLUGIN_PATH ""
 #endif
-  std::vector<std::string> unique;
-  for (auto& p : paths)
-    if (std::find(unique.begin(), unique.end(), p) == unique.end()) unique.push_back(std::move(p));
-  return unique;
-}
 
 const MpiApi& load_plugin() {
   std::string tried;
-  for (const std::string& path : plugin_candidates()) {
+  for (const std::string& path :
+       plugin_candidates(kPluginFile, "AUTOSCALE_MPI_PLUGIN", AUTOSCALE_MPI_PLUGIN_PATH)) {
     std::string why;
     if (::access(path.c_str(), F_OK) != 0) {
       why = "not found";
@@ -58,8 +45,7 @@ const MpiApi& load_plugin() {
         return *api;
       }
     } else {
-      const char* e = ::dlerror();
-      why = e != nullptr ? e : "unknown error";
+      why = dl_problem(path);
     }
     tried += (tried.empty() ? "" : "; ") + path + " (" + why + ")";
   }
