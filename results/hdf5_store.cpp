@@ -15,7 +15,7 @@ namespace {
 
 using namespace h5io;
 
-constexpr int kSchemaVersion = 3;
+constexpr int kSchemaVersion = 4;
 // Run groups record their modification time (HDF5's default); datasets do not (write_1d).
 constexpr bool kGroupTimes = true;
 
