@@ -12,28 +12,10 @@ PY=/usr/bin/python3
 SAME="$ROOT/tests/scripts/h5_same_data.py"
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
-fail=0
-check() { if [ "$2" = ok ]; then echo "ok   $1"; else echo "FAIL $1: $3"; fail=1; fi; }
+source "$ROOT/tests/scripts/bench_dist_common.sh"
 
-cat >"$T/b.toml" <<EOF2
-name = "dist"
-seeds = 3
-baseline = "reactive"
-metrics = ["sla_violation_fraction", "cost_usd", "latency_p95_s"]
-[[scenario]]
-file = "$ROOT/scenarios/worldcup.toml"
-set = ["duration_s=900"]
-[[controller]]
-name = "reactive"
-run = "reactive"
-[[controller]]
-name = "peak_fleet"
-run = "peak_fleet"
-EOF2
-"$AS" bench "$T/b.toml" --out "$T/local.h5" --jobs 2 --json --quiet >"$T/local.json" 2>"$T/local.err"
-rc=$?
-[ $rc -eq 0 ] && r=ok || r=no
-check "local run: 1 scenario x 2 controllers x 3 seeds" $r "rc=$rc $(tail -5 "$T/local.err")"
+write_dist_bench
+local_dist_run
 
 "$AS" bench "$T/b.toml" --slurm "$T/s" --chunks 4 >"$T/slurm.out" 2>&1
 rc=$?
@@ -53,13 +35,7 @@ rc=$?
 check "bench merge assembles the 4 parts" $r "rc=$rc $(cat "$T/merged.err")"
 $PY "$SAME" "$T/local.h5" "$T/merged.h5" >"$T/same.out" 2>&1 && r=ok || r=no
 check "the merged file holds the local run's data ($(tail -1 "$T/same.out"))" $r "$(cat "$T/same.out")"
-$PY - "$T/local.json" "$T/merged.json" <<'EOF2' >"$T/j.out" 2>&1 && r=ok || r=no
-import json, sys
-a, b = (json.load(open(f)) for f in sys.argv[1:])
-for j in (a, b):
-    del j["wall_s"], j["output"]
-sys.exit(0 if a == b and a["runs"] == 6 else 1)
-EOF2
+r=$(same_json "$T/local.json" "$T/merged.json" 6)
 check "merge prints the local run's statistics (JSON but wall time and file name)" $r "$(cat "$T/j.out")"
 "$AS" bench merge "$T/s" --out "$T/merged2.h5" >"$T/merged2.txt" 2>&1 && grep -q "pareto front" "$T/merged2.txt" && r=ok || r=no
 check "merge prints the tables" $r "$(cat "$T/merged2.txt")"

@@ -19,31 +19,13 @@ if [ ! -e "$(dirname "$AS")/libautoscale_mpi.so" ]; then
 fi
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
-fail=0
-check() { if [ "$2" = ok ]; then echo "ok   $1"; else echo "FAIL $1: $3"; fail=1; fi; }
+source "$ROOT/tests/scripts/bench_dist_common.sh"
 # As root (CI containers), Open MPI wants both of these; two ranks on a machine of fewer cores need --oversubscribe.
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_btl_vader_single_copy_mechanism=none
 MPIRUN=(mpirun --allow-run-as-root --oversubscribe -n 2)
 
-cat >"$T/b.toml" <<EOF2
-name = "dist"
-seeds = 3
-baseline = "reactive"
-metrics = ["sla_violation_fraction", "cost_usd", "latency_p95_s"]
-[[scenario]]
-file = "$ROOT/scenarios/worldcup.toml"
-set = ["duration_s=900"]
-[[controller]]
-name = "reactive"
-run = "reactive"
-[[controller]]
-name = "peak_fleet"
-run = "peak_fleet"
-EOF2
-"$AS" bench "$T/b.toml" --out "$T/local.h5" --jobs 2 --json --quiet >"$T/local.json" 2>"$T/local.err"
-rc=$?
-[ $rc -eq 0 ] && r=ok || r=no
-check "local run: 1 scenario x 2 controllers x 3 seeds" $r "rc=$rc $(tail -5 "$T/local.err")"
+write_dist_bench
+local_dist_run
 
 "${MPIRUN[@]}" "$AS" bench "$T/b.toml" --out "$T/mpi.h5" --jobs 1 --json >"$T/mpi.json" 2>"$T/mpi.err"
 rc=$?
@@ -53,13 +35,7 @@ check "mpirun -n 2 autoscale bench" $r "rc=$rc $(tail -20 "$T/mpi.err")"
 check "only rank 0 prints the statistics and the progress line" $r "$(cat "$T/mpi.json" "$T/mpi.err" | head -20)"
 $PY "$SAME" "$T/local.h5" "$T/mpi.h5" >"$T/same.out" 2>&1 && r=ok || r=no
 check "the file written under MPI holds the local run's data ($(tail -1 "$T/same.out"))" $r "$(cat "$T/same.out")"
-$PY - "$T/local.json" "$T/mpi.json" <<'EOF2' >"$T/j.out" 2>&1 && r=ok || r=no
-import json, sys
-a, b = (json.load(open(f)) for f in sys.argv[1:])
-for j in (a, b):
-    del j["wall_s"], j["output"]
-sys.exit(0 if a == b else 1)
-EOF2
+r=$(same_json "$T/local.json" "$T/mpi.json")
 check "the same statistics (JSON but wall time and file name)" $r "$(cat "$T/j.out")"
 [ -z "$(ls -A "$T" | grep '^\.mpi\|^\..*\.mpi\.')" ] && r=ok || r=no
 check "no scratch directory left beside the result" $r "$(ls -A "$T")"

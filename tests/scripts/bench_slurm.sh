@@ -24,8 +24,7 @@ cleanup() {
   rm -rf "$T"
 }
 trap cleanup EXIT
-fail=0
-check() { if [ "$2" = ok ]; then echo "ok   $1"; else echo "FAIL $1: $3"; fail=1; fi; }
+source "$ROOT/tests/scripts/bench_dist_common.sh"
 
 # munge: a key of this test's own, its own socket.
 mkdir -m 700 "$T/munge"
@@ -83,25 +82,8 @@ done
 [ "$state" = idle ] || skip "the single-node Slurm did not come up (node state '$state'): $(tail -n 3 "$T"/slurm*.out "$T"/slurm*.log 2>/dev/null | tr '\n' ' ')"
 echo "ok   a single-node Slurm is up (slurmctld, slurmd, munged)"
 
-cat >"$T/b.toml" <<EOF2
-name = "dist"
-seeds = 3
-baseline = "reactive"
-metrics = ["sla_violation_fraction", "cost_usd", "latency_p95_s"]
-[[scenario]]
-file = "$ROOT/scenarios/worldcup.toml"
-set = ["duration_s=900"]
-[[controller]]
-name = "reactive"
-run = "reactive"
-[[controller]]
-name = "peak_fleet"
-run = "peak_fleet"
-EOF2
-"$AS" bench "$T/b.toml" --out "$T/local.h5" --jobs 2 --quiet >/dev/null 2>"$T/local.err"
-rc=$?
-[ $rc -eq 0 ] && r=ok || r=no
-check "local run: 1 scenario x 2 controllers x 3 seeds" $r "rc=$rc $(tail -5 "$T/local.err")"
+write_dist_bench
+local_dist_run
 
 "$AS" bench "$T/b.toml" --slurm "$T/s" --chunks 3 >"$T/slurm.out" 2>&1 || check "--slurm" no "$(cat "$T/slurm.out")"
 timeout 120 sbatch --wait "$T/s/bench.sbatch" >"$T/sbatch.out" 2>&1
