@@ -23,31 +23,9 @@ using Timeline = std::vector<std::pair<double, std::string>>;
 // nodes start in 60 s, a service "svc" of pods requesting 1 CPU / 1 GiB with `initial` pods, no traffic, a
 // record every 10 s; pods start in launch 2 s, provision 5 s, boot 3 s, ready at the end of boot.
 RunSpec pool_run(int nodes, int initial, double duration_s) {
-  QueuePreset p;
-  p.instances = initial;
-  p.duration_s = duration_s;
-  p.arrival_rps = 0;
-  RunSpec run = single_queue(p);  // 5 hosts of 8 cores
-  run.record_interval_s = 10;
-  run.instance_types.push_back({"node4", 4, 16, 3.6});
-  NodePool pool;
-  pool.name = "pool";
-  pool.instance_type = "node4";
-  pool.dedicated = false;
-  pool.nodes = nodes;
-  pool.node_startup_s = Distribution::constant(60);
-  pool.max_nodes = 5;
-  run.node_pools.push_back(pool);
-  ServiceSpec& s = run.services[0];
-  s.node_pool = "pool";
-  s.cpu_request = 1;
-  s.memory_request_gib = 1;
-  s.min_instances = 0;
-  s.max_instances = 20;
-  s.startup.launch_s = Distribution::constant(2);
-  s.startup.provision_s = Distribution::constant(5);
-  s.startup.boot_s = Distribution::constant(3);
-  s.startup.readiness_period_s = 1;
+  RunSpec run = test::pods_on_pool(nodes, initial, duration_s, 60);
+  run.node_pools.back().max_nodes = 5;
+  run.services[0].min_instances = 0;
   return run;
 }
 

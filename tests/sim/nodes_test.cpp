@@ -13,6 +13,7 @@
 #include "controllers/controller.hpp"
 #include "sim/core/presets.hpp"
 #include "sim/engine/simulation.hpp"
+#include "tests/sim/support.hpp"
 
 using namespace autoscale;
 
@@ -21,31 +22,7 @@ namespace {
 // "svc" of pods requesting 1 CPU / 1 GiB with `initial` pods, no traffic, 60 s, a record every 10 s. Pods
 // start in constant time: launch 2 s, provision 5 s, boot 3 s, no init, ready at the first probe.
 RunSpec pool_run(int nodes, int initial) {
-  QueuePreset p;
-  p.instances = initial;
-  p.duration_s = 60;
-  p.arrival_rps = 0;
-  RunSpec run = single_queue(p);  // 5 hosts of 8 cores: room for 10 such nodes
-  run.record_interval_s = 10;
-  run.instance_types.push_back({"node4", 4, 16, 3.6});
-  NodePool pool;
-  pool.name = "pool";
-  pool.instance_type = "node4";
-  pool.dedicated = false;
-  pool.nodes = nodes;
-  pool.node_startup_s = Distribution::constant(0);  // nodes added later join at once here
-  run.node_pools.push_back(pool);
-  ServiceSpec& s = run.services[0];
-  s.node_pool = "pool";
-  s.cpu_request = 1;
-  s.memory_request_gib = 1;
-  s.min_instances = 1;
-  s.max_instances = 20;
-  s.startup.launch_s = Distribution::constant(2);
-  s.startup.provision_s = Distribution::constant(5);
-  s.startup.boot_s = Distribution::constant(3);
-  s.startup.readiness_period_s = 1;
-  return run;
+  return test::pods_on_pool(nodes, initial, 60, 0);  // nodes added later join at once here
 }
 
 // Ticks every second, keeps what it is shown, and orders "svc" pod counts and "pool" node counts at given

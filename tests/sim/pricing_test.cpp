@@ -23,34 +23,12 @@ using Timeline = std::vector<std::pair<double, std::string>>;
 // 0.0003 USD/s, reserved 1.8 USD/h = 0.0005 USD/s), new nodes starting in 30 s, a service "svc" of `initial`
 // pods of 1 CPU / 1 GiB, no traffic; pods start in launch 2 s, provision 5 s, boot 3 s.
 RunSpec pool_run(int nodes, int initial, double duration_s, CapacityType capacity) {
-  QueuePreset p;
-  p.instances = initial;
-  p.duration_s = duration_s;
-  p.arrival_rps = 0;
-  RunSpec run = single_queue(p);
-  run.record_interval_s = 10;
-  InstanceType t{"node4", 4, 16, 3.6};
+  RunSpec run = test::pods_on_pool(nodes, initial, duration_s, 30);
+  InstanceType& t = run.instance_types.back();
   t.spot_price_per_hour_usd = 1.08;
   t.reserved_price_per_hour_usd = 1.8;
-  run.instance_types.push_back(t);
-  NodePool pool;
-  pool.name = "pool";
-  pool.instance_type = "node4";
-  pool.dedicated = false;
-  pool.nodes = nodes;
-  pool.capacity_type = capacity;
-  pool.node_startup_s = Distribution::constant(30);
-  run.node_pools.push_back(pool);
-  ServiceSpec& s = run.services[0];
-  s.node_pool = "pool";
-  s.cpu_request = 1;
-  s.memory_request_gib = 1;
-  s.min_instances = 0;
-  s.max_instances = 20;
-  s.startup.launch_s = Distribution::constant(2);
-  s.startup.provision_s = Distribution::constant(5);
-  s.startup.boot_s = Distribution::constant(3);
-  s.startup.readiness_period_s = 1;
+  run.node_pools.back().capacity_type = capacity;
+  run.services[0].min_instances = 0;
   return run;
 }
 

@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "sim/core/presets.hpp"
 #include "sim/engine/simulation.hpp"
 
 namespace autoscale::test {
@@ -166,6 +167,39 @@ inline void constant_phases(StartupSpec& s, double launch_s, double provision_s,
   s.boot_s = Distribution::constant(boot_s);
   s.init_s = Distribution::constant(init_s);
   s.readiness_period_s = probe_period_s;
+}
+
+// A fixed pool "pool" (run.node_pools.back(), after the preset's own) of `nodes` node4 nodes (4 vCPU / 16
+// GiB, on demand 3.6 USD/h = 0.001 USD per node-second) whose nodes added later start in `node_startup_s`, a
+// service "svc" of pods requesting 1 CPU / 1 GiB with `initial` pods (min 1, max 20), no traffic, a record
+// every 10 s; pods start in constant time: launch 2 s, provision 5 s, boot 3 s, no init, ready at the first
+// probe (every second). 5 hosts of 8 cores: room for 10 such nodes.
+inline RunSpec pods_on_pool(int nodes, int initial, double duration_s, double node_startup_s) {
+  QueuePreset p;
+  p.instances = initial;
+  p.duration_s = duration_s;
+  p.arrival_rps = 0;
+  RunSpec run = single_queue(p);
+  run.record_interval_s = 10;
+  run.instance_types.push_back({"node4", 4, 16, 3.6});
+  NodePool pool;
+  pool.name = "pool";
+  pool.instance_type = "node4";
+  pool.dedicated = false;
+  pool.nodes = nodes;
+  pool.node_startup_s = Distribution::constant(node_startup_s);
+  run.node_pools.push_back(pool);
+  ServiceSpec& s = run.services[0];
+  s.node_pool = "pool";
+  s.cpu_request = 1;
+  s.memory_request_gib = 1;
+  s.min_instances = 1;
+  s.max_instances = 20;
+  s.startup.launch_s = Distribution::constant(2);
+  s.startup.provision_s = Distribution::constant(5);
+  s.startup.boot_s = Distribution::constant(3);
+  s.startup.readiness_period_s = 1;
+  return run;
 }
 
 }  // namespace autoscale::test
