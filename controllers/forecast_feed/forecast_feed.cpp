@@ -10,17 +10,25 @@
 
 namespace autoscale {
 
-void ForecastFeed::feed(const ServiceObservation& s, double time_s, const FeedSettings& f) {
-  if (!s.metrics_valid) return;
-  model_->observe(time_s, s.arrival_rps);
-  history_.push_back(s.arrival_rps);
+void ForecastFeed::observe(double time_s, double rps) {
+  model_->observe(time_s, rps);
+  history_.push_back(rps);
   if (history_.size() > kMaxHistory)
     history_.erase(history_.begin(), history_.begin() + static_cast<long>(history_.size() - kMaxHistory));
   ++observed_;
+}
+
+void ForecastFeed::refit(double time_s, const FeedSettings& f) {
+  model_->fit(history_, f.interval_s, time_s - static_cast<double>(history_.size() - 1) * f.interval_s);
+}
+
+void ForecastFeed::feed(const ServiceObservation& s, double time_s, const FeedSettings& f) {
+  if (!s.metrics_valid) return;
+  observe(time_s, s.arrival_rps);
   bool train_now = observed_ == f.warmup_intervals && forecast::is_neural_kind(model_->kind());
   if (train_now ||
       (f.refit_intervals > 0 && observed_ >= f.warmup_intervals && observed_ % f.refit_intervals == 0))
-    model_->fit(history_, f.interval_s, time_s - static_cast<double>(history_.size() - 1) * f.interval_s);
+    refit(time_s, f);
   if (s.ready() > 0 && s.cpu_utilization >= 0.05 && s.completed_rps > 0) {
     double sample = s.completed_rps / s.ready() * f.target_utilization / s.cpu_utilization;
     capacity_rps_ = capacity_rps_ > 0 ? capacity_rps_ + f.capacity_alpha * (sample - capacity_rps_) : sample;
@@ -54,14 +62,8 @@ std::vector<double> rebin_history(const std::vector<double>& values, double step
 void ForecastFeed::preload(const std::vector<double>& rps, double step_s, const FeedSettings& f) {
   std::vector<double> v = rebin_history(rps, step_s, f.interval_s);
   if (v.size() > kMaxHistory) v.erase(v.begin(), v.begin() + static_cast<long>(v.size() - kMaxHistory));
-  for (size_t j = 0; j < v.size(); ++j) {
-    double t = -static_cast<double>(v.size() - 1 - j) * f.interval_s;
-    model_->observe(t, v[j]);
-    history_.push_back(v[j]);
-    ++observed_;
-  }
-  if (!v.empty() && observed_ >= f.warmup_intervals)
-    model_->fit(history_, f.interval_s, -static_cast<double>(history_.size() - 1) * f.interval_s);
+  for (size_t j = 0; j < v.size(); ++j) observe(-static_cast<double>(v.size() - 1 - j) * f.interval_s, v[j]);
+  if (!v.empty() && observed_ >= f.warmup_intervals) refit(0, f);
 }
 
 void preload_feeds(std::map<std::string, ForecastFeed>& feeds, const ControllerContext& ctx,

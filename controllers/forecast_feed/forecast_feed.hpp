@@ -44,6 +44,8 @@ class ForecastFeed {
   static constexpr std::size_t kMaxHistory = 20000;
 
  private:
+  void observe(double time_s, double rps);           // to the model and the kept history
+  void refit(double time_s, const FeedSettings& f);  // on the kept history, whose last value is at time_s
   std::unique_ptr<forecast::Forecaster> model_;
   std::vector<double> history_;
   long observed_ = 0;
