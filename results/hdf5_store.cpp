@@ -73,6 +73,7 @@ void write_run(const Node& runs, const RunResult& r) {
       attr_double(g, v.key, v.value);
   }
   attr_string(g, "config_toml", r.config_toml);
+  attr_string(g, "fidelity", r.fidelity);
   attr_double(g, "record_interval_s", r.record_interval_s);
   write_doubles(g, "time_s", r.time_s, "s");
   write_doubles(g, "cost_usd", r.cost_usd, "USD");

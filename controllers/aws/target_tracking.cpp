@@ -39,7 +39,9 @@ Decision TargetTrackingController::decide(const Observation& obs) {
     out.diagnostics["datapoints_low"] = a.low.breaching();
     if (a.high.in_alarm()) {
       out.rule = "high_alarm " + a.high.text();
-      int want = static_cast<int>(std::ceil(std::max(cap.counted, 1) * dp.value / cfg_.target_value));
+      // As the scale-in branch: a ratio a rounding error above an integer (a saturated 100 % over a 60 %
+      // target on 3 instances) asks for that integer.
+      int want = static_cast<int>(std::ceil(std::max(cap.counted, 1) * dp.value / cfg_.target_value - 1e-9));
       if (want <= s->desired) {
         out.rule += ",in_flight";  // what is launching or warming already covers it
         want = s->desired;

@@ -32,8 +32,8 @@ RawBaselineResult run_raw_baseline(double duration_s, int instances, double arri
     sg::Host* host = zone->create_host(name, kSpeed)->set_core_count(kWorkers)->seal();
     const sg::Link* link =
         zone->create_split_duplex_link("link-" + name, 10e9 / 8)->set_latency(50e-6)->seal();
-    zone->add_route(host->get_netpoint(), nullptr, nullptr, nullptr,
-                    {{link, sg::LinkInRoute::Direction::UP}, {link, sg::LinkInRoute::Direction::DOWN}}, true);
+    zone->add_route(host->get_netpoint(), nullptr, nullptr, nullptr, {{link, sg::LinkInRoute::Direction::UP}},
+                    true);
     hosts.push_back(host);
   }
   zone->seal();

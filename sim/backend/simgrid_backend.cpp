@@ -1,5 +1,7 @@
 #include "sim/backend/simgrid_backend.hpp"
 
+#include "sim/backend/node_slots.hpp"
+
 #include <simgrid/s4u.hpp>
 // version.h needs the declarations s4u.hpp brings in first.
 #include <simgrid/version.h>
@@ -52,77 +54,6 @@ struct SimgridBackend::Impl {
     build_platform();
   }
 
-  // Nodes on hosts of their own, in slot classes: one per pool and vCPU count of the instance types it may
-  // launch (its instance_type first). How many a class can ever have at once, as far as the physical hosts
-  // allow: a dedicated pool needs at most twice its services' maximum (the active fleet plus as many
-  // draining); a fixed pool may grow (a node autoscaler) up to kMaxFixedPoolNodes per class.
-  static constexpr double kMaxFixedPoolNodes = 10000;
-  struct SlotClass {
-    int pool;
-    int vcpu;
-    int initial;  // the pool's nodes at time 0 (its first class)
-    double fits;  // nodes of this class the hosts hold
-  };
-  std::vector<SlotClass> slot_classes() const {
-    std::vector<SlotClass> out;
-    for (size_t p = 0; p < run_.node_pools.size(); ++p) {
-      const NodePool& pool = run_.node_pools[p];
-      std::vector<std::string> names = {pool.instance_type};
-      for (const auto& n : pool.instance_types) names.push_back(n);
-      bool first = true;
-      for (const auto& name : names) {
-        const InstanceType& type = run_.instance_type(name);
-        double per_host =
-            std::min(std::floor(run_.hosts.cores * run_.hosts.cpu_overcommit / type.vcpu + 1e-9),
-                     std::floor(run_.hosts.memory_gib / type.memory_gib + 1e-9));
-        auto same = std::find_if(out.begin(), out.end(), [&](const SlotClass& c) {
-          return c.pool == static_cast<int>(p) && c.vcpu == type.vcpu;
-        });
-        if (same != out.end()) {
-          same->fits = std::max(same->fits, per_host * run_.hosts.count);
-        } else {
-          out.push_back(
-              {static_cast<int>(p), type.vcpu, first ? pool.nodes : 0, per_host * run_.hosts.count});
-        }
-        first = false;
-      }
-    }
-    return out;
-  }
-  int slots_for(const SlotClass& c) const {
-    const NodePool& pool = run_.node_pools[static_cast<size_t>(c.pool)];
-    double bound = kMaxFixedPoolNodes;
-    if (pool.dedicated) {
-      bound = 0;
-      for (const auto& s : run_.services)
-        if (s.node_pool == pool.name) bound += 2.0 * s.max_instances;
-    }
-    return static_cast<int>(std::max<double>(c.initial, std::min(c.fits, bound)));
-  }
-  // Slots per class, all together held to kMaxSlots (memory: ~4 kB each) beyond the fixed pools' initial
-  // nodes; a node that finds no slot waits as pending, as when the hosts are full.
-  static constexpr double kMaxSlots = 100000;
-  std::vector<int> slot_counts(const std::vector<SlotClass>& classes) const {
-    std::vector<int> n;
-    double initial = 0, extra = 0;
-    for (const SlotClass& c : classes) {
-      n.push_back(slots_for(c));
-      initial += c.initial;
-      extra += n.back() - c.initial;
-    }
-    if (initial + extra > kMaxSlots && extra > 0) {
-      double share = std::max(0.0, kMaxSlots - initial) / extra;
-      for (size_t k = 0; k < n.size(); ++k)
-        n[k] = classes[k].initial + static_cast<int>(std::floor((n[k] - classes[k].initial) * share));
-    }
-    return n;
-  }
-  int class_of(int pool, int vcpu) const {
-    for (size_t k = 0; k < classes_.size(); ++k)
-      if (classes_[k].pool == pool && classes_[k].vcpu == vcpu) return static_cast<int>(k);
-    return -1;
-  }
-
   void build_platform() {
     auto* zone = sg::create_star_zone("cluster");
     const double bw = run_.network.bandwidth_gbps * 1e9 / 8;
@@ -131,17 +62,16 @@ struct SimgridBackend::Impl {
       const sg::Link* link =
           zone->create_split_duplex_link("link-" + name, bw)->set_latency(run_.network.latency_s)->seal();
       zone->add_route(host->get_netpoint(), nullptr, nullptr, nullptr,
-                      {{link, sg::LinkInRoute::Direction::UP}, {link, sg::LinkInRoute::Direction::DOWN}},
-                      true);
+                      {{link, sg::LinkInRoute::Direction::UP}}, true);
       return host;
     };
     if (vms_) {
       for (int i = 0; i < run_.hosts.count; ++i)
         hosts_.push_back(add_host("host-" + std::to_string(i), run_.hosts.cores));
     } else {
-      classes_ = slot_classes();
+      classes_ = slot_classes(run_);
       free_slots_.resize(classes_.size());
-      const std::vector<int> counts = slot_counts(classes_);
+      const std::vector<int> counts = slot_counts(run_, classes_);
       for (size_t p = 0; p < classes_.size(); ++p) {
         const NodePool& pool = run_.node_pools[static_cast<size_t>(classes_[p].pool)];
         const int vcpu = classes_[p].vcpu;
@@ -275,7 +205,7 @@ int SimgridBackend::open_node(int pool, int vcpu, int host, const std::string& n
     c.host = c.vm;
     return m.new_context(c);
   }
-  const int k = m.class_of(pool, vcpu);
+  const int k = slot_class_of(m.classes_, pool, vcpu);
   if (k < 0) return -1;
   auto& free = m.free_slots_[static_cast<size_t>(k)];
   if (free.empty()) return -1;

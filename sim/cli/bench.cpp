@@ -70,8 +70,22 @@ namespace {
 // `rounds` times; each side's best round is kept (this machine's speed varies between runs: shared cores,
 // frequency steps).
 struct Pair {
-  Measure raw, exact;
+  Measure raw, exact, fast;
 };
+Measure run_preset(int instances, double arrival_rps, double duration_s, Fidelity fidelity) {
+  return in_child([&](Measure& m) {
+    QueuePreset preset;  // nodes of 2 vCPU x 2 workers, 50 ms exponential work, round robin
+    preset.instances = instances;
+    preset.hosts = (instances * preset.vcpu + preset.host_cores - 1) / preset.host_cores;
+    preset.arrival_rps = arrival_rps;
+    preset.duration_s = duration_s;
+    RunSpec run = single_queue(preset);
+    run.fidelity = fidelity;
+    RunResult res = run_simulation(run, SimulationOptions{});
+    m.requests = find_metric(res.summary, "requests_total")->value;
+    m.p95_s = find_metric(res.summary, "latency_p95_s")->value;
+  });
+}
 Pair measure_pair(int instances, double arrival_rps, double duration_s, int rounds, bool quiet) {
   Pair best;
   for (int k = 0; k < rounds; ++k) {
@@ -84,18 +98,11 @@ Pair measure_pair(int instances, double arrival_rps, double duration_s, int roun
       m.requests = static_cast<double>(res.requests);
       m.p95_s = res.p95_latency_s;
     });
-    Measure e = in_child([&](Measure& m) {
-      QueuePreset preset;  // nodes of 2 vCPU x 2 workers, 50 ms exponential work, round robin
-      preset.instances = instances;
-      preset.hosts = (instances * preset.vcpu + preset.host_cores - 1) / preset.host_cores;
-      preset.arrival_rps = arrival_rps;
-      preset.duration_s = duration_s;
-      RunResult res = run_simulation(single_queue(preset), SimulationOptions{});
-      m.requests = find_metric(res.summary, "requests_total")->value;
-      m.p95_s = find_metric(res.summary, "latency_p95_s")->value;
-    });
+    Measure e = run_preset(instances, arrival_rps, duration_s, Fidelity::exact);
+    Measure f = run_preset(instances, arrival_rps, duration_s, Fidelity::fast);
     if (k == 0 || r.wall_s < best.raw.wall_s) best.raw = r;
     if (k == 0 || e.wall_s < best.exact.wall_s) best.exact = e;
+    if (k == 0 || f.wall_s < best.fast.wall_s) best.fast = f;
   }
   return best;
 }
@@ -214,7 +221,20 @@ int cmd_bench_engine(bool json, double duration_s, int rounds, bool quiet,
   Pair std_pair = measure_pair(20, 200, duration_s, rounds, quiet);
   const Measure& raw = std_pair.raw;
   const Measure& exact = std_pair.exact;
+  const Measure& fast = std_pair.fast;
   double exact_rate = exact.requests / exact.wall_s, raw_rate = raw.requests / raw.wall_s;
+  double fast_rate = fast.requests / fast.wall_s;
+  double fast_p95_err = std::abs(fast.p95_s - exact.p95_s) / exact.p95_s;
+  // Fluid: the same queue over the same time (its error), and a day of it at one-second steps (an RL
+  // episode).
+  if (!quiet) std::fprintf(stderr, "bench engine: fluid mode, the standard queue and a one-day episode\n");
+  Measure fluid = run_preset(20, 200, duration_s, Fidelity::fluid);
+  Measure fluid_day = run_preset(20, 200, 86400, Fidelity::fluid);
+  for (int k = 1; k < rounds; ++k) {
+    Measure again = run_preset(20, 200, 86400, Fidelity::fluid);
+    if (again.wall_s < fluid_day.wall_s) fluid_day = again;
+  }
+  double fluid_p95_err = std::abs(fluid.p95_s - exact.p95_s) / exact.p95_s;
   // Cost against the fleet: the same 600 000 requests at 10 rps per instance, whatever the fleet size.
   nlohmann::json scaling = nlohmann::json::array();
   std::vector<Pair> fleet;
@@ -227,8 +247,10 @@ int cmd_bench_engine(bool json, double duration_s, int rounds, bool quiet,
          {"exact_req_per_s", p.exact.requests / p.exact.wall_s},
          {"baseline_req_per_s", p.raw.requests / p.raw.wall_s},
          {"ratio_baseline_over_exact", (p.raw.requests / p.raw.wall_s) / (p.exact.requests / p.exact.wall_s)},
+         {"fast_req_per_s", p.fast.requests / p.fast.wall_s},
          {"exact_wall_s", p.exact.wall_s},
          {"baseline_wall_s", p.raw.wall_s},
+         {"fast_wall_s", p.fast.wall_s},
          {"exact_requests", p.exact.requests}});
   }
   // The cost of deciding, per controller kind (a year of 15 s syncs is 2.1 M calls).
@@ -238,6 +260,14 @@ int cmd_bench_engine(bool json, double duration_s, int rounds, bool quiet,
                         {"exact_req_per_s", exact_rate},
                         {"baseline_req_per_s", raw_rate},
                         {"ratio_baseline_over_exact", raw_rate / exact_rate},
+                        {"fast_req_per_s", fast_rate},
+                        {"ratio_fast_over_exact", fast_rate / exact_rate},
+                        {"fast_p95_rel_error", fast_p95_err},
+                        {"fast_latency_p95_s", fast.p95_s},
+                        {"fast_wall_s", fast.wall_s},
+                        {"fluid_episode_s", fluid_day.wall_s},
+                        {"fluid_p95_rel_error", fluid_p95_err},
+                        {"fluid_latency_p95_s", fluid.p95_s},
                         {"rounds", rounds},
                         {"exact_requests", exact.requests},
                         {"baseline_requests", raw.requests},
@@ -252,7 +282,12 @@ int cmd_bench_engine(bool json, double duration_s, int rounds, bool quiet,
     std::printf("%-28s %12.0f %10.2f %10.4f\n", "exact mode (autoscale)", exact_rate, exact.wall_s,
                 exact.p95_s);
     std::printf("%-28s %12.0f %10.2f %10.4f\n", "raw SimGrid baseline", raw_rate, raw.wall_s, raw.p95_s);
-    std::printf("baseline / exact = %.3f\n", raw_rate / exact_rate);
+    std::printf("%-28s %12.0f %10.2f %10.4f\n", "fast mode (no SimGrid)", fast_rate, fast.wall_s, fast.p95_s);
+    std::printf("%-28s %12s %10.2f %10.4f  (a one-day episode at 1 s steps; p95 of the same queue)\n",
+                "fluid mode (no requests)", "-", fluid_day.wall_s, fluid.p95_s);
+    std::printf("fluid p95 off exact by %.2f %%\n", 100 * fluid_p95_err);
+    std::printf("baseline / exact = %.3f; fast / exact = %.2f; fast p95 off exact by %.2f %%\n",
+                raw_rate / exact_rate, fast_rate / exact_rate, 100 * fast_p95_err);
     std::printf("\ndecide() on an observation of 100 pods:\n");
     for (auto it = decide_us.begin(); it != decide_us.end(); ++it)
       std::printf("  %-22s %8.2f us\n", it.key().c_str(), it.value().get<double>());

@@ -6,7 +6,9 @@
 
 #include "autoscale_version.hpp"
 #include "controllers/base/error.hpp"
+#include "sim/cli/bench_fidelity.hpp"
 #include "sim/cli/bench_run.hpp"
+#include "sim/cli/calibrate.hpp"
 #include "sim/cli/forecast_eval.hpp"
 #include "sim/cli/runner.hpp"
 #include "sim/cli/train.hpp"
@@ -163,6 +165,25 @@ int main(int argc, char** argv) {
                    "(default 20 200 2000)")
       ->check(CLI::Range(1, 5000));
 
+  BenchFidelityArgs bfid;
+  std::string bfid_seed;
+  auto* bench_fidelity = bench_cmd->add_subcommand(
+      "fidelity",
+      "Every run of the scenarios at each fidelity level (exact, fast, fluid): speed-up and error against "
+      "exact mode (latency p95 / p99, SLA violations, failures, cost)");
+  bench_fidelity->add_option("scenarios", bfid.scenarios, "Scenario files")->required();
+  bench_fidelity->add_option("--levels", bfid.levels, "Fidelity levels (default: exact fast fluid)");
+  bench_fidelity->add_option("--set", bfid.load.set,
+                             "Override a scenario key: dotted.key=value (TOML value)");
+  auto* bfid_seed_opt = bench_fidelity->add_option("--seed", bfid_seed, "Seed (replaces the scenarios')");
+  bench_fidelity
+      ->add_option("--tolerance", bfid.tolerance,
+                   "Relative error a level must stay within on every metric (exit 1 otherwise; fluid is "
+                   "reported, not held to it; default 0.05)")
+      ->check(CLI::PositiveNumber);
+  bench_fidelity->add_flag("--json", bfid.json, "Print JSON: per run and level, values and relative errors");
+  bench_fidelity->add_flag("--quiet", bfid.quiet, "No progress on stderr");
+
   bool fjson = false, fquiet = false;
   auto* bench_forecasters = bench_cmd->add_subcommand(
       "forecasters",
@@ -170,6 +191,18 @@ int main(int argc, char** argv) {
   bench_forecasters->add_flag("--json", fjson,
                               "Print JSON: {\"forecasters\": {kind: {predict_us, fit_s, ...}}}");
   bench_forecasters->add_flag("--quiet", fquiet, "No progress on stderr");
+
+  CalibrateArgs calib;
+  auto* calib_cmd = app.add_subcommand(
+      "calibrate",
+      "Grid search of a controller's keys on training scenarios for the lowest cost + lambda x SLA-violation "
+      "seconds + mu x changes (format: README.md, 'Calibrating a controller')");
+  calib_cmd->add_option("config", calib.file, "Calibration file (CAL.toml)")->required();
+  calib_cmd->add_option("--out", calib.out, "Write the best controller section to this TOML file");
+  calib_cmd->add_option("--jobs", calib.jobs, "Runs simulated in parallel (default: one per core)")
+      ->check(CLI::PositiveNumber);
+  calib_cmd->add_flag("--json", calib.json, "Print every grid point's means and the best section as JSON");
+  calib_cmd->add_flag("--quiet", calib.quiet, "No progress on stderr");
 
   TrainArgs train;
   std::string tseed;
@@ -230,6 +263,8 @@ int main(int argc, char** argv) {
             cmd_validate_forecast_eval(f);
           else if (kind == "bench")
             cmd_validate_bench(f);
+          else if (kind == "calibrate")
+            cmd_validate_calibrate(f);
           else
             cmd_validate(f, lo);
         } catch (const InputError& e) {
@@ -251,6 +286,11 @@ int main(int argc, char** argv) {
     if (*feval_cmd) return cmd_forecast_eval(feval);
     if (*bench_forecasters) return cmd_bench_forecasters(fjson, fquiet);
     if (*bench_merge) return cmd_bench_merge(bmerge);
+    if (*calib_cmd) return cmd_calibrate(calib);
+    if (*bench_fidelity) {
+      if (*bfid_seed_opt) bfid.load.seed = parse_seed(bfid_seed);
+      return cmd_bench_fidelity(bfid);
+    }
     if (*bench_engine) return cmd_bench_engine(bjson, bduration, brounds, bjson || bquiet, binstances);
     if (*bench_cmd) {
       if (bench.file.empty())

@@ -88,6 +88,7 @@ const std::vector<std::string>& episode_causes();
 struct RunResult {
   std::string name;
   std::string config_toml;
+  std::string fidelity = "exact";  // the run's fidelity level (exact, fast, fluid)
   double record_interval_s = 60;
   std::vector<double> time_s;    // end of each record interval
   std::vector<double> cost_usd;  // cumulative cost of every node, all pools

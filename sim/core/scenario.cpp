@@ -4,6 +4,17 @@
 
 namespace autoscale {
 
+const char* fidelity_name(Fidelity f) {
+  switch (f) {
+    case Fidelity::fast:
+      return "fast";
+    case Fidelity::fluid:
+      return "fluid";
+    default:
+      return "exact";
+  }
+}
+
 // The loader checks every reference, so a miss here is a programming error, not bad input.
 const InstanceType& RunSpec::instance_type(const std::string& n) const {
   for (const auto& t : instance_types)

@@ -232,6 +232,9 @@ struct Expectation {
 };
 
 // One run: the whole configuration, after the run's overrides were applied.
+enum class Fidelity { exact, fast, fluid };
+const char* fidelity_name(Fidelity f);
+
 struct RunSpec {
   std::string name;
   std::string config_toml;  // the effective configuration, as TOML
@@ -239,6 +242,10 @@ struct RunSpec {
   double record_interval_s = 60;
   double reference_speed_gflops = 1.0;
   uint64_t seed = 1;
+  // How requests are simulated (see sim/backend/make_backend.hpp): exact (SimGrid activities), fast (the same
+  // requests, queues computed without SimGrid), fluid (per-step queueing formulas, no requests).
+  Fidelity fidelity = Fidelity::exact;
+  double fluid_step_s = 1;  // fluid: longest integration step ([fluid] step_s)
   HostSpec hosts;
   NetworkSpec network;
   std::vector<InstanceType> instance_types;

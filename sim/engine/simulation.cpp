@@ -2,24 +2,27 @@
 // (SimGrid) to the next of our own events (arrivals, lifecycle phase ends, scrapes, control ticks, records);
 // request and init work end through the backend's completion handler. The parts know only the parts below
 // them (sim/engine/clock, sim/backend, sim/cluster, sim/fleet, sim/requests; sim/observe reads them all);
-// what goes upward is a hook this file connects.
+// what goes upward is a hook this file connects. Fluid mode (sim/fluid) has no arrivals: its request model
+// integrates the offered rate up to each event instead (RequestModel::advance_to).
 #include "sim/engine/simulation.hpp"
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <deque>
+#include <limits>
 #include <map>
 #include <sstream>
 
 #include "controllers/registry.hpp"
-#include "sim/backend/simgrid_backend.hpp"
+#include "sim/backend/make_backend.hpp"
 #include "sim/cluster/cluster.hpp"
 #include "sim/core/service_graph.hpp"
 #include "sim/core/startup.hpp"
 #include "sim/core/traffic.hpp"
 #include "sim/engine/clock.hpp"
 #include "sim/fleet/fleet.hpp"
+#include "sim/fluid/fluid_requests.hpp"
 #include "sim/observe/observer.hpp"
 #include "sim/requests/request_path.hpp"
 
@@ -91,15 +94,22 @@ struct Simulation::Impl {
         opts_(opts),
         graph_(run, opts.file),
         arrivals_(run.traffic, run.seed),
-        backend_(run),
+        backend_ptr_(make_backend(run)),
+        backend_(*backend_ptr_),
         cluster_(run, backend_, clock_, opts.file),
         fleet_(
             run, cluster_, backend_, clock_,
             Fleet::Hooks{[this](int id, State from, State to, double t) { on_transition(id, from, to, t); },
                          [this](int id, double t) { requests_.fail_instance(id, t); },
                          [this](int id) { return requests_.outstanding(id); }}),
-        requests_(run, graph_, fleet_, backend_,
-                  RequestPath::Hooks{[this](int id, double t) { fleet_.on_idle(id, t); }}, result_),
+        requests_ptr_(run.fidelity == Fidelity::fluid
+                          ? std::unique_ptr<RequestModel>(std::make_unique<FluidRequests>(
+                                run, graph_, fleet_, backend_.speed_flops_per_core()))
+                          : std::make_unique<RequestPath>(
+                                run, graph_, fleet_, backend_,
+                                RequestPath::Hooks{[this](int id, double t) { fleet_.on_idle(id, t); }},
+                                result_)),
+        requests_(*requests_ptr_),
         observer_(run, fleet_, requests_, cluster_, result_) {
     backend_.set_completion_handler([this](ActivityId id, bool ok, double t) {
       now_ = std::max(now_, t);  // one clock: never behind an event already handled
@@ -152,7 +162,9 @@ struct Simulation::Impl {
     }
     if (sampled) clock_.every(1.0, EventKind::sample, run.duration_s);
     clock_.every(run.record_interval_s, EventKind::record, run.duration_s, true);
-    next_arrival_ = arrivals_.next(run.duration_s);
+    // Fluid mode has no arrivals: its requests integrate the rate up to each event (step_until).
+    next_arrival_ = run.fidelity == Fidelity::fluid ? std::numeric_limits<double>::infinity()
+                                                    : arrivals_.next(run.duration_s);
   }
 
   void on_transition(int id, State from, State to, double t) {
@@ -288,6 +300,7 @@ struct Simulation::Impl {
       double t_ev = clock_.next_time();
       double t_next = std::min(t_ev, next_arrival_);
       if (t_next > t_stop) break;
+      requests_.advance_to(t_next);
       backend_.advance_to(t_next);
       // An event scheduled from a completion may fall before the date the backend just reached: it is handled
       // at that date, so that time never runs backwards.
@@ -301,6 +314,7 @@ struct Simulation::Impl {
       if (opts_.progress && (++iterations_ & 0x3fff) == 0) opts_.progress(now_ / end);
     }
     if (t_stop > now_) {
+      requests_.advance_to(t_stop);
       backend_.advance_to(t_stop);
       now_ = t_stop;
     }
@@ -317,11 +331,13 @@ struct Simulation::Impl {
   SimulationOptions opts_;
   ServiceGraph graph_;
   ArrivalProcess arrivals_;
-  SimgridBackend backend_;
+  std::unique_ptr<ExecutionBackend> backend_ptr_;
+  ExecutionBackend& backend_;
   Clock clock_;
   Cluster cluster_;
   Fleet fleet_;
-  RequestPath requests_;
+  std::unique_ptr<RequestModel> requests_ptr_;  // the request path, or fluid mode's formulas
+  RequestModel& requests_;
   RunResult result_;
   Observer observer_;
   std::shared_ptr<Controller> controller_;

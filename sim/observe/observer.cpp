@@ -15,7 +15,7 @@ std::vector<bool> database_flags(const RunSpec& run) {
 }
 }  // namespace
 
-Observer::Observer(const RunSpec& run, const Fleet& fleet, RequestPath& requests, const Cluster& cluster,
+Observer::Observer(const RunSpec& run, const Fleet& fleet, RequestModel& requests, const Cluster& cluster,
                    RunResult& result)
     : run_(run),
       fleet_(fleet),
@@ -28,6 +28,7 @@ Observer::Observer(const RunSpec& run, const Fleet& fleet, RequestPath& requests
       samples_(run.services.size()) {
   result_.name = run.name;
   result_.config_toml = run.config_toml;
+  result_.fidelity = fidelity_name(run.fidelity);
   result_.record_interval_s = run.record_interval_s;
   for (const NodePool& pool : run.node_pools)
     if (!pool.dedicated) result_.node_pools.push_back({pool.name, {}, {}, {}});
@@ -134,7 +135,7 @@ void Observer::scrape(double t) {
       is.ready_time_s = in.ready_time;
       is.busy_core_s = usage_core_s(id);
       is.cpu_request_cores = in.placement.node >= 0 ? in.placement.cpu_request_cores : nominal_request(s);
-      is.in_service = requests_.busy(id);
+      is.in_service = static_cast<int>(std::lround(requests_.busy(id)));
       is.cpu_limit_cores = pods ? run_.services[s].cpu_limit : 0;
       is.throttled_s = requests_.throttled_s(id, t);
       is.completed = requests_.completed(id);

@@ -13,13 +13,13 @@
 #include "sim/core/metrics.hpp"
 #include "sim/core/monitoring.hpp"
 #include "sim/fleet/fleet.hpp"
-#include "sim/requests/request_path.hpp"
+#include "sim/requests/request_model.hpp"
 
 namespace autoscale {
 
 class Observer {
  public:
-  Observer(const RunSpec& run, const Fleet& fleet, RequestPath& requests, const Cluster& cluster,
+  Observer(const RunSpec& run, const Fleet& fleet, RequestModel& requests, const Cluster& cluster,
            RunResult& result);
 
   // Every lifecycle transition: the event table, CPU accounting while ready, instance-seconds, bills.
@@ -60,7 +60,7 @@ class Observer {
 
   const RunSpec& run_;
   const Fleet& fleet_;
-  RequestPath& requests_;
+  RequestModel& requests_;
   const Cluster& cluster_;
   RunResult& result_;
   MonitoringPipeline monitoring_;

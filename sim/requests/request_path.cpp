@@ -53,10 +53,10 @@ int RequestPath::outstanding(int id) const {
   const Slot& sl = slots_[static_cast<size_t>(id)];
   return sl.busy + static_cast<int>(sl.queue.size());
 }
-int RequestPath::busy(int id) const {
+double RequestPath::busy(int id) const {
   return static_cast<size_t>(id) < slots_.size() ? slots_[static_cast<size_t>(id)].busy : 0;
 }
-int RequestPath::queued(int id) const {
+double RequestPath::queued(int id) const {
   return static_cast<size_t>(id) < slots_.size()
              ? static_cast<int>(slots_[static_cast<size_t>(id)].queue.size())
              : 0;

@@ -19,36 +19,11 @@
 #include "sim/core/metrics.hpp"
 #include "sim/core/service_graph.hpp"
 #include "sim/fleet/fleet.hpp"
+#include "sim/requests/request_model.hpp"
 
 namespace autoscale {
 
-// Per service: what monitoring and recording read.
-struct ServiceCounters {
-  // Cumulative since time 0.
-  double arrivals = 0, completions = 0, failures = 0;
-  // Gauges: requests holding a worker and queued, all instances; and those on ready instances only.
-  double in_service = 0, queued = 0;
-  std::vector<double> scrape_latencies_s;  // completions since the last scrape
-  // Record interval.
-  double rec_arrivals = 0, rec_completions = 0;
-  std::vector<double> rec_latencies_s;
-  std::vector<double> failures_by_interval;  // by the interval where the client saw the failure
-  // The activator (scale from zero): requests waiting for a ready instance, and each cold start's first wait.
-  double activator_queued = 0;
-  std::vector<double> cold_start_waits_s;
-};
-
-// End-user requests (the entry service's roots).
-struct RootCounters {
-  long total = 0, failed = 0;
-  std::vector<double> latencies_s;          // completed
-  std::vector<double> scaling_latencies_s;  // completed, arrived while the fleet was changing
-  // By the record interval they arrived in: requests, and those that failed or completed slower than
-  // [sla] latency_s (those still in flight at the end are added by the observer).
-  std::vector<double> arrived_by_interval, violated_by_interval;
-};
-
-class RequestPath {
+class RequestPath final : public RequestModel {
  public:
   struct Hooks {
     std::function<void(int id, double t)> idle;  // a draining instance holds nothing any more
@@ -56,35 +31,36 @@ class RequestPath {
   RequestPath(const RunSpec& run, const ServiceGraph& graph, Fleet& fleet, ExecutionBackend& backend,
               Hooks hooks, RunResult& result);
 
-  void on_root_arrival(double t);
+  void on_root_arrival(double t) override;
+  void advance_to(double) override {}
   // A service with an activator buffers requests while it has no ready instance (see ServiceSpec::activator).
-  void enable_activator(int s) { activator_on_[static_cast<size_t>(s)] = true; }
+  void enable_activator(int s) override { activator_on_[static_cast<size_t>(s)] = true; }
   // Knative's activator in the request path (while the excess burst capacity is negative): requests go
   // through it; it sends each to the ready pod with the fewest requests that has a free worker, and buffers
   // the rest until a worker frees up. Taken out: what it buffered goes to the pods as usual.
-  void set_activator_in_path(int s, bool in_path, double t);
+  void set_activator_in_path(int s, bool in_path, double t) override;
   // An instance of service s turned ready: the requests waiting at its activator go to it.
-  void on_ready(int s, double t);
+  void on_ready(int s, double t) override;
   // Requests that waited at an activator longer than their client allows fail (the client saw it at its
   // timeout).
-  void expire_waiting(double t);
-  void on_completion(ActivityId id, bool ok, double t);
+  void expire_waiting(double t) override;
+  void on_completion(ActivityId id, bool ok, double t) override;
   // The instance is terminated: whatever it holds fails.
-  void fail_instance(int id, double t);
+  void fail_instance(int id, double t) override;
 
-  int outstanding(int id) const;  // requests holding a worker or queued
-  int busy(int id) const;
-  double completed(int id) const;  // requests it answered successfully so far
+  int outstanding(int id) const override;  // requests holding a worker or queued
+  double busy(int id) const override;
+  double completed(int id) const override;  // requests it answered successfully so far
   // Time so far with more requests running CPU work than the instance's CPU limit (CFS throttling).
-  double throttled_s(int id, double t) const;
-  int queued(int id) const;
+  double throttled_s(int id, double t) const override;
+  double queued(int id) const override;
   // CPU time (cores x seconds) of the requests running on this instance, so far.
-  double running_core_s(int id) const;
-  const ServiceCounters& counters(int s) const { return services_[static_cast<size_t>(s)]; }
-  ServiceCounters& counters(int s) { return services_[static_cast<size_t>(s)]; }
-  const RootCounters& roots() const { return roots_; }
+  double running_core_s(int id) const override;
+  const ServiceCounters& counters(int s) const override { return services_[static_cast<size_t>(s)]; }
+  ServiceCounters& counters(int s) override { return services_[static_cast<size_t>(s)]; }
+  const RootCounters& roots() const override { return roots_; }
   // Arrival times of the end-user requests still in flight.
-  std::vector<double> roots_in_flight() const;
+  std::vector<double> roots_in_flight() const override;
 
  private:
   static constexpr uint32_t kNone = 0xffffffffu;

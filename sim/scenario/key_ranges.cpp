@@ -28,6 +28,7 @@ constexpr KeyRange kRanges[] = {
     {"sla", "episode_threshold", K::real, 0, false, 1, "a fraction of requests"},
     {"sla", "episode_lookback_s", K::real, 0, false, kMaxD, "seconds"},
     {"metrics", "reference_utilization", K::real, 0, true, 1, "a utilization"},
+    {"fluid", "step_s", K::real, kMinI, false, kDay, "seconds"},
 
     {"cluster.hosts", "count", K::count, 1, false, 10000, "hosts"},
     {"cluster.hosts", "cores", K::count, 1, false, 1024, "cores per host"},
@@ -282,6 +283,12 @@ constexpr KeyRange kRanges[] = {
     {"controller", "max_days", K::count, 1, false, 60, "periods"},
     {"controller", "error_window_steps", K::count, 1, false, 10000, "steps"},
     {"controller", "harmonics", K::count, 1, false, 100, "harmonics"},
+    // `autoscale calibrate CAL.toml` (sim/scenario/calibrate_loader.cpp)
+    {"calibrate", "seeds", K::real, 0, false, kInt64Max, "seeds (integers)"},
+    {"calibrate.objective", "lambda_usd_per_violation_s", K::real, 0, false, 1e6,
+     "USD per SLA-violation second"},
+    {"calibrate.objective", "mu_usd_per_change", K::real, 0, false, 1e6,
+     "USD per change of the desired count"},
     // `autoscale train MODEL.toml` (sim/cli/train.cpp); its [model] has the forecaster ranges
     {"train.data", "step_s", K::real, 0, false, 1e7, "seconds; 0: the trace's bin"},
     {"train.data", "train_fraction", K::real, 0, true, 1, "a fraction of each trace"},

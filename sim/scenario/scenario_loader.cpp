@@ -355,6 +355,13 @@ RunSpec read_run(const std::shared_ptr<toml::table>& doc, const std::string& fil
   run.record_interval_s = r.number("record_interval_s", 60.0);
   check_intervals(r, "record_interval_s", run.record_interval_s, run.duration_s, "rows of time series");
   run.reference_speed_gflops = r.number("reference_speed_gflops", 1.0);
+  {
+    const std::string f = r.choice("fidelity", "exact", {"exact", "fast", "fluid"});
+    run.fidelity = f == "fast" ? Fidelity::fast : f == "fluid" ? Fidelity::fluid : Fidelity::exact;
+  }
+  Reader fluid = r.section("fluid");
+  run.fluid_step_s = fluid.number("step_s", 1.0);
+  fluid.finish();
 
   Reader sla = r.section("sla");
   run.sla.latency_s = sla.number("latency_s", 1.0);
@@ -619,6 +626,8 @@ RunSpec read_run(const std::shared_ptr<toml::table>& doc, const std::string& fil
 std::string file_kind(const toml::table& top) {
   if (top.contains("services")) return "scenario";
   if (top.contains("data") && top.contains("model")) return "train";
+  if (top.contains("grid") && top.contains("objective")) return "calibrate";
+  if (top.contains("env") && top.contains("algorithm")) return "train_rl";
   if (top.contains("evaluation") || top.contains("forecaster")) return "forecast_eval";
   if (top.get_as<toml::array>("scenario") && top.get_as<toml::array>("controller")) return "bench";
   return "scenario";
@@ -678,6 +687,12 @@ Scenario load_scenario(const std::string& path, const LoadOptions& opts) {
   if (kind == "train")
     throw InputError(path, 0, "",
                      "this is a training file, not a scenario: run `autoscale train " + path + "`");
+  if (kind == "calibrate")
+    throw InputError(path, 0, "",
+                     "this is a calibration file, not a scenario: run `autoscale calibrate " + path + "`");
+  if (kind == "train_rl")
+    throw InputError(path, 0, "",
+                     "this is an RL training file, not a scenario: run `autoscale train-rl " + path + "`");
   if (kind == "forecast_eval")
     throw InputError(
         path, 0, "",
