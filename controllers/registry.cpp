@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "controllers/base/error.hpp"
+#include "controllers/rl/rl_controller.hpp"
 
 namespace autoscale {
 
@@ -30,6 +31,7 @@ const Entry kRegistry[] = {
     {"event", &make_event_controller},
     {"aws_predictive", &make_aws_predictive_controller},
     {"scryer", &make_scryer_controller},
+    {"rl", &make_rl_controller},  // controllers/rl/
 };
 }  // namespace
 

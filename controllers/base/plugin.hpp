@@ -16,4 +16,14 @@ std::vector<std::string> plugin_candidates(const std::string& file, const char* 
 // dlerror()'s message without the path it starts with (callers name the path already).
 std::string dl_problem(const std::string& path);
 
+// The first of `candidates` that dlopen's (RTLD_NOW | RTLD_LOCAL; never closed) and exports `abi_symbol`, an
+// int() returning `abi`, and every one of `symbols`: their addresses in order, and an empty `tried`.
+// Otherwise no addresses, and `tried` says each path's problem ("<path> (not found); <path> (...)").
+struct OpenedPlugin {
+  std::vector<void*> symbols;
+  std::string tried;
+};
+OpenedPlugin open_plugin(const std::vector<std::string>& candidates, const char* abi_symbol, int abi,
+                         const std::vector<const char*>& symbols);
+
 }  // namespace autoscale

@@ -189,8 +189,7 @@ std::vector<ModelInfo> list_models(const std::string& models_dir) {
   return out;
 }
 
-std::unique_ptr<Forecaster> load_model(const std::string& ref, const std::string& models_dir) {
-  ModelInfo info = resolve_model(ref, models_dir);
+std::string checked_weights(const ModelInfo& info) {
   const nlohmann::json& w = info.meta["weights"];
   fs::path weights = fs::path(info.dir) / w["file"].get<std::string>();
   std::error_code ec;
@@ -207,6 +206,12 @@ std::unique_ptr<Forecaster> load_model(const std::string& ref, const std::string
     throw InputError(weights.string(), 0, "weights",
                      "SHA-256 " + w["sha256"].get<std::string>() + " as model.json records, found " + digest +
                          " (the file is damaged or was replaced)");
+  return weights.string();
+}
+
+std::unique_ptr<Forecaster> load_model(const std::string& ref, const std::string& models_dir) {
+  ModelInfo info = resolve_model(ref, models_dir);
+  fs::path weights = checked_weights(info);
   std::string kind = info.meta["kind"].get<std::string>();
   if (!is_neural_kind(kind))
     throw InputError((fs::path(info.dir) / "model.json").string(), 0, "kind",
@@ -245,6 +250,13 @@ std::unique_ptr<Forecaster> forecaster_from_section(Params& section, const std::
 
 ModelInfo save_model(const std::string& models_dir, const std::string& name, const NeuralForecaster& model,
                      const nlohmann::json& meta) {
+  return save_artifact(
+      models_dir, name, model.kind(), [&](const std::string& weights) { return model.save(weights); }, meta);
+}
+
+ModelInfo save_artifact(const std::string& models_dir, const std::string& name, const std::string& kind,
+                        const std::function<nlohmann::json(const std::string& weights_path)>& write,
+                        const nlohmann::json& meta) {
   std::string problem = name_problem(name);
   if (!problem.empty())
     throw InputError("", 0, "name",
@@ -259,12 +271,12 @@ ModelInfo save_model(const std::string& models_dir, const std::string& name, con
   if (ec) throw std::runtime_error("cannot create " + tmp.string() + ": " + ec.message());
   try {
     fs::path weights = tmp / kWeightsFile;
-    nlohmann::json description = model.save(weights.string());
+    nlohmann::json description = write(weights.string());
     nlohmann::json j = meta;
     j["format"] = kFormat;
     j["format_version"] = kFormatVersion;
     j["name"] = name;
-    j["kind"] = model.kind();
+    j["kind"] = kind;
     j["model"] = description;
     j["weights"] = {{"file", kWeightsFile},
                     {"bytes", static_cast<long long>(fs::file_size(weights))},

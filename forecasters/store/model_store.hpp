@@ -6,6 +6,7 @@
 //
 // A reference names a model: "name" (its newest version), "name@version", or a path to an artifact directory
 // (anything containing a '/', or an existing directory).
+#include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -40,6 +41,16 @@ std::unique_ptr<Forecaster> load_model(const std::string& ref, const std::string
 // reference that is a path is relative to base_dir (empty: the working directory). Calls finish().
 std::unique_ptr<Forecaster> forecaster_from_section(Params& section, const std::string& models_dir,
                                                     const std::string& base_dir = "");
+
+// The weights file of a resolved artifact, checked against model.json's size and SHA-256: its path, or
+// InputError naming the file when it is missing, truncated or replaced.
+std::string checked_weights(const ModelInfo& info);
+
+// save_model for any kind of artifact (rl_policy too): `write(weights_path)` writes the weights and returns
+// the model's description, stored under "model"; the rest as save_model.
+ModelInfo save_artifact(const std::string& models_dir, const std::string& name, const std::string& kind,
+                        const std::function<nlohmann::json(const std::string& weights_path)>& write,
+                        const nlohmann::json& meta);
 
 class NeuralForecaster;
 // Stores a trained model as the next version of `name` under models_dir (created if needed): its weights

@@ -45,36 +45,17 @@ const Plugin& plugin() {
   static Plugin p;
   static std::once_flag once;
   std::call_once(once, [] {
-    std::string tried;
-    for (const std::string& path :
-         plugin_candidates(kPluginFile, "AUTOSCALE_TORCH_PLUGIN", AUTOSCALE_TORCH_PLUGIN_PATH)) {
-      std::string why;
-      if (::access(path.c_str(), F_OK) != 0) {
-        why = "not found";
-      } else if (void* handle = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL)) {
-        // Never closed: the backends it makes, and torch's threads and atexit handlers, live until exit.
-        auto* abi = reinterpret_cast<NeuralAbiFn*>(::dlsym(handle, kNeuralAbiSymbol));
-        auto* create = reinterpret_cast<NeuralCreateFn*>(::dlsym(handle, kNeuralCreateSymbol));
-        auto* load = reinterpret_cast<NeuralLoadFn*>(::dlsym(handle, kNeuralLoadSymbol));
-        if (abi == nullptr || create == nullptr || load == nullptr) {
-          why = "not this plugin: no " + std::string(kNeuralAbiSymbol) + ", " + kNeuralCreateSymbol +
-                " and " + kNeuralLoadSymbol;
-        } else if (int version = abi(); version != kNeuralBackendAbi) {
-          why = "interface version " + std::to_string(version) + ", this program needs " +
-                std::to_string(kNeuralBackendAbi) + " (a plugin of another build)";
-        } else {
-          p.create = create;
-          p.load = load;
-          return;
-        }
-      } else {
-        why = dl_problem(path);
-      }
-      tried += (tried.empty() ? "" : "; ") + path + " (" + why + ")";
+    OpenedPlugin o =
+        open_plugin(plugin_candidates(kPluginFile, "AUTOSCALE_TORCH_PLUGIN", AUTOSCALE_TORCH_PLUGIN_PATH),
+                    kNeuralAbiSymbol, kNeuralBackendAbi, {kNeuralCreateSymbol, kNeuralLoadSymbol});
+    if (!o.symbols.empty()) {
+      p.create = reinterpret_cast<NeuralCreateFn*>(o.symbols[0]);
+      p.load = reinterpret_cast<NeuralLoadFn*>(o.symbols[1]);
+      return;
     }
     p.problem = "the LibTorch forecasters (lstm, gru, transformer) need " + std::string(kPluginFile) +
                 ", built beside the autoscale binary (or set AUTOSCALE_TORCH_PLUGIN to its path); tried " +
-                (tried.empty() ? std::string("nothing") : tried);
+                o.tried;
   });
   if (!p.problem.empty()) throw InputError(kPluginFile, 0, "", p.problem);
   return p;

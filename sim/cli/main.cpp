@@ -12,6 +12,7 @@
 #include "sim/cli/forecast_eval.hpp"
 #include "sim/cli/runner.hpp"
 #include "sim/cli/train.hpp"
+#include "sim/cli/train_rl.hpp"
 #include "sim/import/importer.hpp"
 #include "sim/scenario/key_ranges.hpp"
 #include "sim/scenario/scenario_loader.hpp"
@@ -192,6 +193,20 @@ int main(int argc, char** argv) {
                               "Print JSON: {\"forecasters\": {kind: {predict_us, fit_s, ...}}}");
   bench_forecasters->add_flag("--quiet", fquiet, "No progress on stderr");
 
+  TrainRlArgs trl;
+  std::string trl_seed;
+  auto* trl_cmd = app.add_subcommand(
+      "train-rl",
+      "Train an RL policy (PPO or DQN in LibTorch) on scenario runs into the model registry, for the `rl` "
+      "controller (format: README.md, 'Training an RL policy')");
+  trl_cmd->add_option("config", trl.config, "RL training file (RL.toml)")->required();
+  trl_cmd->add_option("--out", trl.models_dir,
+                      "Model registry directory (default: $AUTOSCALE_MODELS, else models/)");
+  auto* trl_seed_opt = trl_cmd->add_option(
+      "--seed", trl_seed, "Seed of the weights, sampling and episodes (replaces the file's)");
+  trl_cmd->add_flag("--json", trl.json, "Print the result as JSON on stdout");
+  trl_cmd->add_flag("--quiet", trl.quiet, "No progress (steps, rewards) on stderr");
+
   CalibrateArgs calib;
   auto* calib_cmd = app.add_subcommand(
       "calibrate",
@@ -265,6 +280,8 @@ int main(int argc, char** argv) {
             cmd_validate_bench(f);
           else if (kind == "calibrate")
             cmd_validate_calibrate(f);
+          else if (kind == "train_rl")
+            cmd_validate_train_rl(f);
           else
             cmd_validate(f, lo);
         } catch (const InputError& e) {
@@ -287,6 +304,10 @@ int main(int argc, char** argv) {
     if (*bench_forecasters) return cmd_bench_forecasters(fjson, fquiet);
     if (*bench_merge) return cmd_bench_merge(bmerge);
     if (*calib_cmd) return cmd_calibrate(calib);
+    if (*trl_cmd) {
+      if (*trl_seed_opt) trl.seed = parse_seed(trl_seed);
+      return cmd_train_rl(trl);
+    }
     if (*bench_fidelity) {
       if (*bfid_seed_opt) bfid.load.seed = parse_seed(bfid_seed);
       return cmd_bench_fidelity(bfid);

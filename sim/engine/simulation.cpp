@@ -194,22 +194,25 @@ struct Simulation::Impl {
     Decision d = controller_->decide(obs);
     double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - w0).count();
     last_observation_ = std::move(obs);
-    for (const auto& sd : d.services) {
-      int s = run_.service_index(sd.service);
-      if (s < 0) continue;
-      const ServiceSpec& spec = run_.services[static_cast<size_t>(s)];
-      int current = fleet_.desired(s);
-      int want = std::clamp(sd.desired, spec.min_instances, spec.max_instances);
-      std::string rule = sd.rule;
-      if (want != sd.desired) rule += want > sd.desired ? ",min_instances" : ",max_instances";
-      result_.decisions.push_back({t, s, current, want, sd.metric, sd.metric_value, rule, details(sd), wall});
-      if (want != current) {
-        observer_.on_desired(s, want);
-        fleet_.set_desired(s, want, t);
-      }
-      if (sd.activator_in_path) requests_.set_activator_in_path(s, *sd.activator_in_path, t);
-    }
+    for (const auto& sd : d.services) apply(sd, t, wall);
     apply_node_decisions(d.node_pools, t);
+  }
+
+  // One service's decision: the actuator clamps it to min/max, records it and carries it out.
+  void apply(const ServiceDecision& sd, double t, double wall) {
+    int s = run_.service_index(sd.service);
+    if (s < 0) return;
+    const ServiceSpec& spec = run_.services[static_cast<size_t>(s)];
+    int current = fleet_.desired(s);
+    int want = std::clamp(sd.desired, spec.min_instances, spec.max_instances);
+    std::string rule = sd.rule;
+    if (want != sd.desired) rule += want > sd.desired ? ",min_instances" : ",max_instances";
+    result_.decisions.push_back({t, s, current, want, sd.metric, sd.metric_value, rule, details(sd), wall});
+    if (want != current) {
+      observer_.on_desired(s, want);
+      fleet_.set_desired(s, want, t);
+    }
+    if (sd.activator_in_path) requests_.set_activator_in_path(s, *sd.activator_in_path, t);
   }
 
   // Orders for fixed pools (a node autoscaler's, or a controller's): nodes to remove are cordoned and their
@@ -363,6 +366,21 @@ double Simulation::end_s() const {
 }
 const Observation& Simulation::last_observation() const {
   return impl_->last_observation_;
+}
+void Simulation::apply_decision(const ServiceDecision& d) {
+  impl_->apply(d, impl_->now_, 0);
+}
+int Simulation::desired(int service) const {
+  return impl_->fleet_.desired(service);
+}
+Simulation::SoFar Simulation::so_far() const {
+  SoFar f;
+  f.cost_usd = impl_->cluster_.cost_usd(impl_->now_);
+  const RootCounters& roots = impl_->requests_.roots();
+  f.arrived = roots.total;
+  f.failed = roots.failed;
+  f.completed_latencies_s = &roots.latencies_s;
+  return f;
 }
 RunResult Simulation::finish() {
   return impl_->finish();

@@ -1,6 +1,7 @@
 #pragma once
-// One run of a RunSpec on a SimGrid engine. One engine per process: at most one Simulation (or
-// run_simulation call) per process.
+// One run of a RunSpec. At fidelity exact it runs on a SimGrid engine, one per process: at most one exact
+// Simulation (or run_simulation call) per process; fast and fluid runs have no engine and may share a
+// process.
 //
 // A Simulation is driven by its owner: step_until(t) advances it, last_observation() shows what the
 // controller last saw, finish() closes the record and computes the summary. run_simulation is the loop over
@@ -36,6 +37,19 @@ class Simulation {
   double end_s() const;
   // What the controller was shown at its latest tick (empty before the first one).
   const Observation& last_observation() const;
+  // A decision taken now by the embedding program (an RL environment's action), carried out and recorded as
+  // a controller's would be (clamped to the service's min/max).
+  void apply_decision(const ServiceDecision& d);
+  int desired(int service) const;
+  // Totals so far, for the embedding program's own accounting (the RL environments' reward): the cost of
+  // every node until now, end-user requests arrived and failed, and the latencies of those completed (in
+  // completion order; valid until the next step).
+  struct SoFar {
+    double cost_usd = 0;
+    long arrived = 0, failed = 0;
+    const std::vector<double>* completed_latencies_s = nullptr;
+  };
+  SoFar so_far() const;
   // Records the run up to its end (stepping there first) and returns the result with its summary.
   RunResult finish();
 

@@ -1,6 +1,7 @@
 #include "sim/fluid/fluid_requests.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <limits>
 #include <numeric>
@@ -184,7 +185,8 @@ void FluidRequests::step(double t0, double t1) {
       ++pods_on_node_[static_cast<size_t>(node)];
     }
   // The activator's requests go to the instances now ready (they join their queues).
-  std::deque<Waiting> released;
+  std::deque<Waiting>& released = released_;
+  released.clear();
   if (!waiting_.empty() && !fleet_.routable(entry).empty()) {
     released.swap(waiting_);
     for (const Waiting& w : released) front.release += static_cast<double>(w.n);
@@ -458,6 +460,9 @@ void FluidRequests::serve(int s, double lambda_rps, double t0, double dt) {
     stn.backlog_wait_s = r.backlog_wait_s;
     stn.max_wait_s = r.max_wait_s;
     stn.spread_s = r.spread_s;
+    stn.servers = cp.servers;
+    stn.sharing = sharing;
+    stn.capacity_rps = capacity_rps;
     cum += share;
     if (!sv.stations.empty() && sv.stations.back().same_as(stn)) {  // instances alike: one station
       sv.cum_share.back() = cum;
@@ -490,11 +495,11 @@ void FluidRequests::sample_latencies(int s) {
                                        sv.cum_share.begin()),
                    sv.stations.size() - 1);
     const Station& st = sv.stations[i];
-    // Backlog: its mean wait, spread uniformly (the stratified uniform behind expo[p]).
-    double wait = std::max(0.0, st.backlog_wait_s + st.spread_s * (1 + 2 * std::expm1(-sv.expo[p])));
-    if (!st.backlogged)  // the queue's length bounds the wait
-      wait = st.p_wait > 0 ? std::min(st.max_wait_s, std::max(0.0, sv.expo[p] + st.log_p_wait) / st.decay_rps)
-                           : 0;
+    double wait = 0;
+    if (st.backlogged)  // its mean wait, spread uniformly (the stratified uniform behind expo[p])
+      wait = std::max(0.0, st.backlog_wait_s + st.spread_s * (1 + 2 * std::expm1(-sv.expo[p])));
+    else if (st.p_wait > 0)  // the queue's length bounds the wait
+      wait = std::min(st.max_wait_s, std::max(0.0, sv.expo[p] + st.log_p_wait) / st.decay_rps);
     double down = 0;
     for (size_t e = 0; e < edges.size(); ++e) {
       if (!(sv.edge_u[e][p] < edges[e].probability)) continue;
@@ -504,7 +509,17 @@ void FluidRequests::sample_latencies(int s) {
         slowest = std::max(slowest, callee[(j + 1 + static_cast<size_t>(k) * 7 + e * 3) % kLatencySamples]);
       down += slowest + sv.edge_net_s[e];
     }
-    sv.latency_s[j] = wait + sv.work_s[p] * st.work_scale + down;
+    double work = sv.work_s[p] * st.work_scale;
+    if (st.sharing > 0 && wait > 0) {
+      // Processor sharing: of the wait, the part behind the sharing workers is spent queued; the rest is
+      // spent in service, sharing the cores with those ahead (as many as an independent draw of the wait
+      // finds, fixed over its work; the wait's own draw would tie the two and exaggerate the tail).
+      const double ahead_s = st.backlogged ? wait : sv.expo[(p + kPool / 2) % kPool] / st.decay_rps;
+      const double sharers = std::min(ahead_s * st.capacity_rps + st.servers, st.servers + st.sharing);
+      work *= sharers / st.servers;
+      wait = std::max(0.0, wait - st.sharing / st.capacity_rps);
+    }
+    sv.latency_s[j] = wait + work + down;
     down_sum += down;
   }
   sv.downstream_s = down_sum / kLatencySamples;
@@ -529,18 +544,45 @@ void FluidRequests::resolve_roots(long n, double arrival_s, double waited_s, dou
   const long failed = std::min(n, static_cast<long>(std::floor(fail_acc_)));
   fail_acc_ -= static_cast<double>(failed);
   fail_roots(failed, arrival_s, t);
+  // The survivors take the samples from cursor_ on, in turn: each sample's verdict is worked out once.
+  const long taking = n - failed;
+  std::vector<double>& out = roots_.latencies_s;
+  if (out.size() + static_cast<size_t>(taking) > out.capacity()) {
+    // Room for the whole run at the rate seen so far (a few reallocations of a large vector otherwise), up
+    // to 1 GiB more at once.
+    const double projected = static_cast<double>(roots_.total) * run_.duration_s / (t + step_s_);
+    const double most = static_cast<double>(out.size()) + (1 << 27);
+    out.reserve(std::max({out.size() + static_cast<size_t>(taking), out.capacity() + out.capacity() / 2,
+                          static_cast<size_t>(std::min(1.05 * projected, most))}));
+  }
+  // Request i takes sample (cursor_ + i) mod kLatencySamples: each sample's count, its verdict worked out
+  // once. They go in in increasing order (the order means nothing, and a vector of sorted runs is quick to
+  // select quantiles from).
+  const long base = taking / kLatencySamples, extra = taking % kLatencySamples;
+  std::array<std::pair<double, long>, kLatencySamples> take;
+  for (long j = 0; j < kLatencySamples; ++j) {
+    const long from_cursor =
+        (j - static_cast<long>(cursor_ % kLatencySamples) + kLatencySamples) % kLatencySamples;
+    take[static_cast<size_t>(j)] = {waited_s + front.latency_s[static_cast<size_t>(j)],
+                                    base + (from_cursor < extra ? 1 : 0)};
+  }
+  cursor_ += static_cast<size_t>(taking);
+  std::sort(take.begin(), take.end());
   const bool scaling = fleet_.scaling() > 0;
-  long timed_out = 0;
-  for (long i = failed; i < n; ++i) {
-    const double latency = waited_s + front.latency_s[cursor_++ % kLatencySamples];
-    if (latency > timeout_s_) {
-      ++timed_out;
+  double& violated = roots_.violated_by_interval[interval(arrival_s)];
+  long timed_out = 0, late = 0;
+  for (const auto& [l, count] : take) {
+    if (count == 0) continue;
+    if (l > timeout_s_) {
+      timed_out += count;
       continue;
     }
-    roots_.latencies_s.push_back(latency);
-    if (scaling) roots_.scaling_latencies_s.push_back(latency);
-    if (latency > run_.sla.latency_s) roots_.violated_by_interval[interval(arrival_s)] += 1;
+    out.insert(out.end(), static_cast<size_t>(count), l);
+    if (scaling)
+      roots_.scaling_latencies_s.insert(roots_.scaling_latencies_s.end(), static_cast<size_t>(count), l);
+    if (l > run_.sla.latency_s) late += count;
   }
+  violated += static_cast<double>(late);
   fail_roots(timed_out, arrival_s, arrival_s + timeout_s_);
 }
 

@@ -8,6 +8,7 @@
 //     equal share of its node among the ready pods there, at least its request), each at the host's speed
 //     times the warm-up factor; when the workers run out before the cores (each holds its worker while its
 //     downstream calls are out too) the station is the workers instead, held for work + downstream time;
+//     workers beyond the servers share the cores (processor sharing, see Latency);
 //   - steady state (Erlang C, the mean wait scaled by (1 + cs^2) / 2 of the work, Allen-Cunneen) while
 //     arrivals stay below capacity and no backlog is left; overloaded, a fluid backlog grows at
 //     lambda - capacity and drains at capacity - lambda; it holds at most what the queue limit and the
@@ -17,13 +18,19 @@
 // Latency: per step and service, kLatencySamples end-to-end sojourn times (wait from the station's
 // distribution, work drawn from the service's own distribution, plus, per edge taken, the slowest of its
 // calls' sojourns and the network), from fixed stratified pools rotated step by step (common random numbers
-// across controllers). End-user requests are counted whole (an accumulator rounds the rate); each is given
-// one of its step's samples in turn: over the client timeout it failed, else it completed with that latency.
-// A failure anywhere down the graph (no ready instance, a full queue) fails it with the probability the
-// graph's failure fractions give. What fluid mode ignores: per-request randomness within a step beyond those
-// samples, the transient of a queue towards its steady state (it is there at once), network contention,
-// drain time (an instance leaving service is taken as empty), activators other than the entry service's
-// (no ready instance fails the call), the activator in the request path, and --record-requests.
+// across controllers). Where workers outnumber the servers, the first (workers - servers) of the queue hold a
+// worker and share the cores: a sample that waits W spends max(0, W - (workers - servers) / capacity) queued
+// and its work stretched by the number sharing the cores with it over the servers, min(workers, servers +
+// W' capacity) / servers, with W' an independent draw of the wait (fixed over its work: about the mean kept,
+// the tail a little heavier than true processor sharing's); a backlog's level gives both. End-user requests
+// are counted whole (an accumulator rounds the rate); each is given one of its step's samples in turn: over
+// the client timeout it failed, else it completed with that latency (a step's completed latencies go into the
+// run's in increasing order; the order carries no meaning). A failure anywhere down the graph (no ready
+// instance, a full queue) fails it with the probability the graph's failure fractions give. What fluid mode
+// ignores: per-request randomness within a step beyond those samples, the transient of a queue towards its
+// steady state (it is there at once), network contention, drain time (an instance leaving service is taken as
+// empty), activators other than the entry service's (no ready instance fails the call), the activator in the
+// request path, and --record-requests.
 #include <deque>
 #include <vector>
 
@@ -74,10 +81,14 @@ class FluidRequests final : public RequestModel {
     double max_wait_s = 0;  // steady state: a full queue's wait bounds it
     double spread_s = 0;    // backlog: the wait is uniform over backlog_wait_s +- spread_s
     double work_scale = 1;  // seconds per CPU-second of work at reference speed
+    // Workers beyond the servers share their cores (processor sharing): a request that waits finds about
+    // wait x capacity_rps others ahead, sharing up to their number.
+    double servers = 1, sharing = 0, capacity_rps = 0;
     bool same_as(const Station& o) const {
       return backlogged == o.backlogged && p_wait == o.p_wait && decay_rps == o.decay_rps &&
              backlog_wait_s == o.backlog_wait_s && max_wait_s == o.max_wait_s && spread_s == o.spread_s &&
-             work_scale == o.work_scale;
+             work_scale == o.work_scale && servers == o.servers && sharing == o.sharing &&
+             capacity_rps == o.capacity_rps;
     }
   };
   struct Service {
@@ -140,6 +151,7 @@ class FluidRequests final : public RequestModel {
   std::vector<ServiceCounters> counters_;
   RootCounters roots_;
   std::deque<Waiting> waiting_;
+  std::deque<Waiting> released_;  // this step's from waiting_ (a member: no allocation per step)
   double now_ = 0;
   long step_index_ = 0;
   long rate_step_ = -1;  // the rate's step last read

@@ -186,6 +186,11 @@ constexpr KeyRange kRanges[] = {
     {"controller", "idleReplicaCount", K::count, 0, false, 10000, "replicas"},
     {"controller.fallback", "failureThreshold", K::count, 0, false, 1000000, "failed reads"},
     {"controller.fallback", "replicas", K::count, 0, false, 10000, "replicas"},
+    {"controller.safety", "min_instances", K::count, 0, false, 10000, "instances"},
+    {"controller.safety", "max_instances", K::count, 0, false, 10000, "instances"},
+    {"controller.safety", "max_step_up", K::count, 1, false, 10000, "instances per decision"},
+    {"controller.safety", "max_step_down", K::count, 1, false, 10000, "instances per decision"},
+    {"controller.safety", "out_of_range_margin", K::real, 0, false, 100, "normalised feature units"},
     {"controller.advanced.horizontalPodAutoscalerConfig.behavior.scaleUp", "stabilizationWindowSeconds",
      K::count, 0, false, 3600, "seconds"},
     {"controller.advanced.horizontalPodAutoscalerConfig.behavior.scaleUp", "tolerance", K::real, 0, false,
@@ -283,6 +288,19 @@ constexpr KeyRange kRanges[] = {
     {"controller", "max_days", K::count, 1, false, 60, "periods"},
     {"controller", "error_window_steps", K::count, 1, false, 10000, "steps"},
     {"controller", "harmonics", K::count, 1, false, 100, "harmonics"},
+    // `autoscale train-rl RL.toml` (sim/scenario/train_rl_loader.cpp)
+    {"train_rl", "seed", K::int64, 0, false, kInt64Max, "a seed"},
+    {"train_rl.env", "num_envs", K::count, 1, false, 256, "environments"},
+    {"train_rl.env", "interval_s", K::real, 0, true, kDay, "seconds per step"},
+    {"train_rl.env", "max_step", K::count, 1, false, 1000, "instances per step"},
+    {"train_rl.env", "lambda_usd_per_violation_s", K::real, 0, false, 1e6, "USD per SLA-violation second"},
+    {"train_rl.env", "mu_usd_per_change", K::real, 0, false, 1e6, "USD per change of the desired count"},
+    {"train_rl.env", "day_s", K::real, 0, true, 365 * kDay,
+     "seconds: the period of the time-of-day features"},
+    {"train_rl.env", "max_steps", K::count, 0, false, 100000000, "steps per episode; 0: the scenario's end"},
+    {"train_rl.curriculum", "steps", K::int64, 1, false, 1e12, "environment steps"},
+    {"train_rl.eval", "every_updates", K::count, 1, false, 1000000, "updates"},
+    {"train_rl.eval", "seeds", K::real, 0, false, kInt64Max, "seeds (integers)"},
     // `autoscale calibrate CAL.toml` (sim/scenario/calibrate_loader.cpp)
     {"calibrate", "seeds", K::real, 0, false, kInt64Max, "seeds (integers)"},
     {"calibrate.objective", "lambda_usd_per_violation_s", K::real, 0, false, 1e6,
@@ -425,6 +443,9 @@ const KeyRange& key_range(const std::string& table, const std::string& key) {
     own = "controller" + own.substr(own.find(".forecaster"));
   for (const auto& r : kRanges)
     if (own == r.table && key == r.key) return r;
+  // An rl controller's [controller.fallback] is a controller of its own (KEDA's fallback keys matched above).
+  if (size_t p = own.find(".fallback"); own.rfind("controller", 0) == 0 && p != std::string::npos)
+    return key_range(own.erase(p, std::string(".fallback").size()), key);
   throw std::logic_error("scenario key '" + (table.empty() ? key : table + "." + key) +
                          "' has no range in sim/scenario/key_ranges.cpp");
 }

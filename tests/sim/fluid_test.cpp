@@ -63,6 +63,14 @@ TEST_CASE("fluid mode: a steady M/M/2 queue has Erlang C's latency percentiles, 
   CHECK(metric(r, "latency_p99_s") == Approx(sojourn_quantile(0.99, lambda, mu, 2, c_wait)).epsilon(0.015));
   CHECK(metric(r, "sla_violation_fraction") ==
         Approx(sojourn_exceeds(0.5, lambda, mu, 2, c_wait)).margin(0.002));
+  // The per-record SLA series counts the same requests: by the interval they arrived in, every one of them.
+  double arrived = 0, violated = 0;
+  for (size_t i = 0; i < r.sla_requests.size(); ++i) {
+    arrived += r.sla_requests[i];
+    violated += r.sla_violations[i];
+  }
+  CHECK(arrived == Approx(lambda * p.duration_s).margin(1));
+  CHECK(violated / arrived == Approx(sojourn_exceeds(0.5, lambda, mu, 2, c_wait)).margin(0.002));
   // Busy cores 1.6 of 2 in every record; the queue's depth, Lq = C rho / (1 - rho).
   const ServiceSeries& s = r.services[0];
   for (size_t i = 0; i < s.utilization.size(); ++i) CHECK(s.utilization[i] == Approx(0.8).epsilon(1e-6));
@@ -108,4 +116,28 @@ TEST_CASE("fluid mode: an overload builds a backlog at lambda - capacity and dra
   // Nothing is lost (no queue limit, no timeout): every request completed.
   CHECK(metric(r, "requests_failed") == 0);
   CHECK(metric(r, "requests_completed") == metric(r, "requests_total"));
+}
+
+TEST_CASE("fluid mode: workers beyond the cores share them, as in exact mode (processor sharing)",
+          "[sim][fluid]") {
+  // One core, 4 workers, rho = 0.7: the 4 requests in service share the core. Against M/M/1 FIFO (sojourn
+  // Exp(mu - lambda) = Exp(6): p50 0.116 s, p99 0.768 s) sharing lets short requests through sooner and
+  // holds long ones longer; exact mode (SimGrid's CPU sharing) is the reference.
+  QueuePreset p;
+  p.instances = 1;
+  p.vcpu = 1;
+  p.workers = 4;
+  p.hosts = 1;
+  p.arrival_rps = 14;
+  p.work_mean_s = 0.05;
+  p.duration_s = 3000;
+  RunSpec run = single_queue(p);
+  run.fidelity = Fidelity::exact;
+  RunResult exact = run_simulation(run, {});
+  run.fidelity = Fidelity::fluid;
+  RunResult fluid = run_simulation(run, {});
+  CHECK(metric(exact, "latency_p50_s") < std::log(2.0) / 6 * 0.9);
+  CHECK(metric(exact, "latency_p99_s") > std::log(100.0) / 6 * 1.1);
+  for (const char* key : {"latency_p50_s", "latency_p95_s", "latency_p99_s"})
+    CHECK(metric(fluid, key) == Approx(metric(exact, key)).epsilon(0.06));
 }
