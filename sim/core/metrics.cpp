@@ -57,15 +57,25 @@ ProvisioningStats provisioning_stats(const std::vector<double>& time_s, const st
 }
 
 Summary summarize(const RunTotals& totals, const RunResult& recorded, const SummaryConfig& cfg) {
-  const long completed = static_cast<long>(totals.completed_latencies_s.size());
+  const std::vector<double>& lat = totals.completed_latencies_s;
+  const std::vector<double>& counts = totals.completed_counts;
+  if (!counts.empty() && counts.size() != lat.size())
+    throw std::invalid_argument("summarize: completed_counts and completed_latencies_s differ in length");
+  if (!totals.scaling_counts.empty() && totals.scaling_counts.size() != totals.scaling_latencies_s.size())
+    throw std::invalid_argument("summarize: scaling_counts and scaling_latencies_s differ in length");
+  auto count_of = [&](size_t i) { return counts.empty() ? 1.0 : counts[i]; };
+  double completed_d = counts.empty() ? static_cast<double>(lat.size()) : 0.0;
+  for (double c : counts) completed_d += c;
+  const long completed = std::lround(completed_d);
   const long in_flight = static_cast<long>(totals.in_flight_arrivals_s.size());
   if (totals.requests_total != completed + totals.requests_failed + in_flight)
     throw std::invalid_argument("summarize: requests_total != completed + failed + in flight");
   const double sla = cfg.sla_latency_s;
+  double late = 0;
+  for (size_t i = 0; i < lat.size(); ++i)
+    if (lat[i] > sla) late += count_of(i);
   const long violations =
-      totals.requests_failed +
-      std::count_if(totals.completed_latencies_s.begin(), totals.completed_latencies_s.end(),
-                    [sla](double latency) { return latency > sla; }) +
+      totals.requests_failed + std::lround(late) +
       std::count_if(totals.in_flight_arrivals_s.begin(), totals.in_flight_arrivals_s.end(),
                     [&](double arrival) { return totals.duration_s - arrival > sla; });
 
@@ -92,8 +102,13 @@ Summary summarize(const RunTotals& totals, const RunResult& recorded, const Summ
         }))
       under_any += interval_s(time_s, i);
 
-  std::vector<double> all = totals.completed_latencies_s;
-  std::vector<double> scaling = totals.scaling_latencies_s;
+  // Percentiles of the requests: of the latencies as they are, or weighted by their counts (fluid mode).
+  auto percentile = [](const std::vector<double>& values, const std::vector<double>& weights, double q) {
+    if (!weights.empty()) return weighted_quantile(values, weights, q);
+    std::vector<double> copy = values;
+    return quantile(copy, q);
+  };
+  const std::vector<double>& scaling = totals.scaling_latencies_s;
   const double total = static_cast<double>(totals.requests_total);
   Summary s;
   auto add = [&](const char* k, double v, bool integer = false) { s.push_back({k, v, integer}); };
@@ -102,11 +117,11 @@ Summary summarize(const RunTotals& totals, const RunResult& recorded, const Summ
   add("requests_failed", static_cast<double>(totals.requests_failed), true);
   add("requests_in_flight_end", static_cast<double>(in_flight), true);
   add("sla_violation_fraction", totals.requests_total > 0 ? static_cast<double>(violations) / total : 0);
-  add("latency_p50_s", quantile(all, 0.50));
-  add("latency_p95_s", quantile(all, 0.95));
-  add("latency_p99_s", quantile(all, 0.99));
-  add("latency_p95_during_scaling_s",
-      scaling.empty() ? std::numeric_limits<double>::quiet_NaN() : quantile(scaling, 0.95));
+  add("latency_p50_s", percentile(lat, counts, 0.50));
+  add("latency_p95_s", percentile(lat, counts, 0.95));
+  add("latency_p99_s", percentile(lat, counts, 0.99));
+  add("latency_p95_during_scaling_s", scaling.empty() ? std::numeric_limits<double>::quiet_NaN()
+                                                      : percentile(scaling, totals.scaling_counts, 0.95));
   add("cost_usd", totals.cost_usd);
   add("cost_per_million_requests_usd", totals.requests_total > 0 ? totals.cost_usd / total * 1e6 : 0);
   add("instance_seconds", totals.instance_seconds);
@@ -169,9 +184,9 @@ const std::vector<std::string>& summary_metric_names() {
   return names;
 }
 const std::vector<std::string>& episode_causes() {
-  static const std::vector<std::string> causes = {"pending_nodes",  "bottleneck_elsewhere",
+  static const std::vector<std::string> causes = {"pending_nodes",      "bottleneck_elsewhere",
                                                   "overshoot_flapping", "startup_lag",
-                                                  "under_forecast", "unexplained"};
+                                                  "under_forecast",     "unexplained"};
   return causes;
 }
 bool expectation_holds(double actual, const std::string& op, double bound) {

@@ -133,6 +133,9 @@ struct RunTotals {
                                               // number is requests_completed)
   std::vector<double> scaling_latencies_s;    // s: latency of each completed request that arrived while some
                                               // instance (any service) was pending, starting or draining
+  // How many requests each entry of completed_latencies_s / scaling_latencies_s stands for (fluid mode's
+  // samples); empty: one each.
+  std::vector<double> completed_counts, scaling_counts;
   std::vector<double> in_flight_arrivals_s;   // s: arrival time of each request still in flight at the end
                                               // (their number is requests_in_flight_end)
   double cost_usd = 0;          // USD: cost of every node, up to the end for those still running

@@ -18,6 +18,45 @@ double quantile(std::vector<double>& v, double q) {
   return a + frac * (b - a);
 }
 
+double weighted_quantile(const std::vector<double>& values, const std::vector<double>& weights, double q) {
+  std::vector<std::pair<double, double>> vw;
+  vw.reserve(values.size());
+  double n = 0;
+  for (size_t i = 0; i < values.size() && i < weights.size(); ++i)
+    if (weights[i] > 0) {
+      vw.emplace_back(values[i], weights[i]);
+      n += weights[i];
+    }
+  if (n <= 0) return 0;
+  const double pos = q * (n - 1);
+  const double lo = std::floor(pos), frac = pos - lo;
+  // The value at a rank (0-based) of the expanded, sorted multiset: selection around a pivot (nth_element),
+  // into the side that holds the rank, in expected linear time.
+  auto at_rank = [&](double rank) {
+    size_t first = 0, last = vw.size();
+    double below = 0;  // weight of the elements before `first`
+    while (last - first > 1) {
+      const size_t mid = first + (last - first) / 2;
+      std::nth_element(vw.begin() + static_cast<long>(first), vw.begin() + static_cast<long>(mid),
+                       vw.begin() + static_cast<long>(last));
+      double left = 0;
+      for (size_t i = first; i < mid; ++i) left += vw[i].second;
+      if (rank < below + left) {
+        last = mid;
+      } else if (rank < below + left + vw[mid].second) {
+        return vw[mid].first;
+      } else {
+        below += left + vw[mid].second;
+        first = mid + 1;
+      }
+    }
+    return vw[first].first;
+  };
+  const double a = at_rank(lo);
+  if (frac == 0 || lo + 1 >= n) return a;
+  return a + frac * (at_rank(lo + 1) - a);
+}
+
 MonitoringPipeline::MonitoringPipeline(const MonitoringSpec& spec, std::vector<bool> database)
     : spec_(spec), database_(std::move(database)) {}
 

@@ -380,6 +380,7 @@ Simulation::SoFar Simulation::so_far() const {
   f.arrived = roots.total;
   f.failed = roots.failed;
   f.completed_latencies_s = &roots.latencies_s;
+  f.completed_counts = &roots.latency_counts;
   return f;
 }
 RunResult Simulation::finish() {

@@ -48,6 +48,7 @@ class Simulation {
     double cost_usd = 0;
     long arrived = 0, failed = 0;
     const std::vector<double>* completed_latencies_s = nullptr;
+    const std::vector<double>* completed_counts = nullptr;  // requests per latency (fluid mode); empty: one
   };
   SoFar so_far() const;
   // Records the run up to its end (stepping there first) and returns the result with its summary.

@@ -577,9 +577,12 @@ void FluidRequests::resolve_roots(long n, double arrival_s, double waited_s, dou
       timed_out += count;
       continue;
     }
-    out.insert(out.end(), static_cast<size_t>(count), l);
-    if (scaling)
-      roots_.scaling_latencies_s.insert(roots_.scaling_latencies_s.end(), static_cast<size_t>(count), l);
+    out.push_back(l);
+    roots_.latency_counts.push_back(static_cast<double>(count));
+    if (scaling) {
+      roots_.scaling_latencies_s.push_back(l);
+      roots_.scaling_latency_counts.push_back(static_cast<double>(count));
+    }
     if (l > run_.sla.latency_s) late += count;
   }
   violated += static_cast<double>(late);

@@ -280,6 +280,8 @@ void Observer::finish(double end) {
   totals.requests_failed = roots.failed;
   totals.completed_latencies_s = roots.latencies_s;
   totals.scaling_latencies_s = roots.scaling_latencies_s;
+  totals.completed_counts = roots.latency_counts;
+  totals.scaling_counts = roots.scaling_latency_counts;
   totals.in_flight_arrivals_s = requests_.roots_in_flight();
   totals.instance_seconds = instance_seconds_closed_;
   for (const Instance& in : fleet_.instances())

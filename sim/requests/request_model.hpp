@@ -30,6 +30,9 @@ struct RootCounters {
   long total = 0, failed = 0;
   std::vector<double> latencies_s;          // completed
   std::vector<double> scaling_latencies_s;  // completed, arrived while the fleet was changing
+  // How many requests each latency above stands for (fluid mode: one entry per sample and step); empty: one
+  // each (the per-request path).
+  std::vector<double> latency_counts, scaling_latency_counts;
   // By the record interval they arrived in: requests, and those that failed or completed slower than
   // [sla] latency_s (those still in flight at the end are added by the observer).
   std::vector<double> arrived_by_interval, violated_by_interval;

@@ -150,15 +150,18 @@ StepResult Env::step(double action) {
   const double cost = f.cost_usd - cost_prev_;
   cost_prev_ = f.cost_usd;
   const std::vector<double>& lat = *f.completed_latencies_s;
-  long violated = f.failed - failed_prev_;
-  const long finished = violated + static_cast<long>(lat.size() - completed_prev_);
-  for (size_t i = completed_prev_; i < lat.size(); ++i)
-    if (lat[i] > run_->sla.latency_s) ++violated;
+  const std::vector<double>& counts = *f.completed_counts;  // fluid mode: requests per latency
+  double violated = static_cast<double>(f.failed - failed_prev_);
+  double finished = violated;
+  for (size_t i = completed_prev_; i < lat.size(); ++i) {
+    const double n = counts.empty() ? 1.0 : counts[i];
+    finished += n;
+    if (lat[i] > run_->sla.latency_s) violated += n;
+  }
   failed_prev_ = f.failed;
   completed_prev_ = lat.size();
   const double step_s = sim_->now_s() - t0;
-  const double violation_s =
-      finished > 0 ? step_s * static_cast<double>(violated) / static_cast<double>(finished) : 0;
+  const double violation_s = finished > 0 ? step_s * violated / finished : 0;
   StepResult r = observe(cost, violation_s, changes);
   r.terminated = !more;
   r.truncated = !r.terminated && spec_.max_steps > 0 && steps_ >= spec_.max_steps;

@@ -296,3 +296,33 @@ TEST_CASE("monitoring: per-instance usage over the window, from each instance's 
   CHECK_FALSE(in[2].ready);
   CHECK(in[2].cpu_request_cores == 2);
 }
+
+TEST_CASE("weighted quantile equals the quantile of the expanded values", "[metrics]") {
+  // Fluid mode's latency samples stand for several requests each: the summary's percentiles must be those of
+  // the requests, as if every sample were repeated its count times.
+  uint64_t x = 0x9E3779B97F4A7C15ULL;
+  auto next = [&]() {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return x;
+  };
+  for (int trial = 0; trial < 50; ++trial) {
+    std::vector<double> values, weights, expanded;
+    const int n = 1 + static_cast<int>(next() % 40);
+    for (int i = 0; i < n; ++i) {
+      values.push_back(static_cast<double>(next() % 20) / 4);  // ties on purpose
+      weights.push_back(static_cast<double>(next() % 5));      // zeros too
+      for (int k = 0; k < static_cast<int>(weights.back()); ++k) expanded.push_back(values.back());
+    }
+    for (double q : {0.0, 0.5, 0.95, 0.99, 1.0}) {
+      std::vector<double> copy = expanded;
+      INFO("trial " << trial << " q " << q);
+      CHECK(weighted_quantile(values, weights, q) == Approx(quantile(copy, q)).margin(1e-12));
+    }
+  }
+  CHECK(weighted_quantile({1, 2}, {0, 0}, 0.5) == 0);
+  // Hand-worked: {1 x3, 10 x1}: ranks 0..3, p50 at rank 1.5 between 1 and 1.
+  CHECK(weighted_quantile({10, 1}, {1, 3}, 0.5) == 1);
+  CHECK(weighted_quantile({10, 1}, {1, 3}, 0.9) == Approx(1 + 0.7 * 9));
+}
