@@ -8,14 +8,17 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "controllers/base/error.hpp"
 #include "controllers/registry.hpp"
 #include "sim/cli/fork_pool.hpp"
 #include "sim/cli/run_pool.hpp"
+#include "sim/core/metrics.hpp"
 #include "sim/engine/simulation.hpp"
 #include "sim/scenario/calibrate_loader.hpp"
+#include "sim/scenario/key_ranges.hpp"
 #include "sim/scenario/scenario_loader.hpp"
 
 namespace autoscale {
@@ -116,14 +119,16 @@ int cmd_calibrate(const CalibrateArgs& args) {
   const size_t points = plan.points();
 
   const bool bar = !args.quiet && isatty(STDERR_FILENO);
-  const size_t tasks = valid.size() * runs.size();
+  // Every valid point on every run, then [controller] as written (the baseline the search improves on).
+  const size_t tasks = (valid.size() + 1) * runs.size();
   std::vector<ForkResult> results = run_forked(
       tasks, default_jobs(args.jobs),
       [&](size_t t) {
-        const size_t point = valid[t / runs.size()];
+        const size_t v = t / runs.size();
         RunSpec run = runs[t % runs.size()];
         run.controller.kind = plan.kind;
-        run.controller.params = parse_controller_toml(sections[point], args.file);
+        run.controller.params =
+            parse_controller_toml(v < valid.size() ? sections[valid[v]] : plan.template_toml, args.file);
         run.controller.params->string("kind", std::nullopt);
         RunResult r = run_simulation(run, SimulationOptions{});
         Cell c;
@@ -147,12 +152,16 @@ int cmd_calibrate(const CalibrateArgs& args) {
     Cell mean;
   };
   std::vector<Row> rows;
-  for (size_t v = 0; v < valid.size(); ++v) {
-    Row row{valid[v], {}};
+  Row as_written{0, {}};
+  for (size_t v = 0; v <= valid.size(); ++v) {
+    Row row{v < valid.size() ? valid[v] : 0, {}};
     for (size_t k = 0; k < runs.size(); ++k) {
       const ForkResult& fr = results[v * runs.size() + k];
       if (!fr.ok)
-        throw std::runtime_error("calibrate: grid point " + std::to_string(valid[v] + 1) + ": " + fr.text);
+        throw std::runtime_error("calibrate: " +
+                                 (v < valid.size() ? "grid point " + std::to_string(valid[v] + 1)
+                                                   : std::string("[controller] as written")) +
+                                 ": " + fr.text);
       auto j = nlohmann::json::parse(fr.text);
       const double n = static_cast<double>(runs.size());
       row.mean.cost_usd += j["cost_usd"].get<double>() / n;
@@ -162,12 +171,44 @@ int cmd_calibrate(const CalibrateArgs& args) {
     }
     row.mean.objective = row.mean.cost_usd + plan.lambda_usd_per_violation_s * row.mean.violation_s +
                          plan.mu_usd_per_change * row.mean.changes;
-    rows.push_back(row);
+    if (v < valid.size())
+      rows.push_back(row);
+    else
+      as_written = row;
   }
   // The lowest objective; ties to the earlier point (deterministic).
   std::stable_sort(rows.begin(), rows.end(),
                    [](const Row& a, const Row& b) { return a.mean.objective < b.mean.objective; });
   const Row& best = rows.front();
+  // The [[expect]]s, on the winner and the rule as written.
+  std::map<std::string, double> metrics = {
+      {"best_objective", best.mean.objective},
+      {"best_cost_usd", best.mean.cost_usd},
+      {"best_violation_s", best.mean.violation_s},
+      {"best_changes", best.mean.changes},
+      {"best_sla_violation_fraction", best.mean.sla_violation_fraction},
+      {"template_objective", as_written.mean.objective},
+      {"template_cost_usd", as_written.mean.cost_usd},
+      {"template_violation_s", as_written.mean.violation_s},
+      {"template_changes", as_written.mean.changes},
+      {"template_sla_violation_fraction", as_written.mean.sla_violation_fraction},
+      {"improvement",
+       as_written.mean.objective > 0 ? 1 - best.mean.objective / as_written.mean.objective : 0}};
+  nlohmann::json j_expect = nlohmann::json::array();
+  std::string failures;
+  for (const Expectation& e : plan.expectations) {
+    const double actual = metrics.at(e.metric);
+    const bool ok = expectation_holds(actual, e.op, e.value);
+    j_expect.push_back({{"line", e.line},
+                        {"metric", e.metric},
+                        {"op", e.op},
+                        {"value", e.value},
+                        {"actual", actual},
+                        {"ok", ok}});
+    if (!ok)
+      failures += "expectation failed: " + plan.file + ":" + std::to_string(e.line) + ": " + e.metric + " " +
+                  e.op + " " + format_number(e.value) + ", actual " + format_number(actual) + "\n";
+  }
   auto point_json = [&](const Row& r) {
     nlohmann::json values = nlohmann::json::object();
     const auto v = plan.point(r.point);
@@ -208,10 +249,18 @@ int cmd_calibrate(const CalibrateArgs& args) {
                                 {"best", point_json(best)},
                                 {"points", all},
                                 {"skipped", skipped},
-                                {"controller_toml", sections[best.point]}}
+                                {"controller_toml", sections[best.point]},
+                                {"as_written",
+                                 {{"objective", as_written.mean.objective},
+                                  {"cost_usd", as_written.mean.cost_usd},
+                                  {"violation_s", as_written.mean.violation_s},
+                                  {"changes", as_written.mean.changes},
+                                  {"sla_violation_fraction", as_written.mean.sla_violation_fraction}}},
+                                {"expectations", j_expect}}
                      .dump(2)
               << "\n";
-    return 0;
+    if (!failures.empty()) std::fprintf(stderr, "%s", failures.c_str());
+    return failures.empty() ? 0 : 1;
   }
   std::printf("calibrate %s: %s over %zu grid points (%zu refused) x %zu runs at %s fidelity\n",
               plan.name.c_str(), plan.kind.c_str(), valid.size(), points - valid.size(), runs.size(),
@@ -231,7 +280,19 @@ int cmd_calibrate(const CalibrateArgs& args) {
   std::printf("\nbest controller section%s:\n%s\n",
               args.out.empty() ? "" : (" (written to " + args.out + ")").c_str(),
               sections[best.point].c_str());
-  return 0;
+  std::printf(
+      "[controller] as written: objective %.4f (cost_usd %.4f, violation_s %.1f, changes %.1f); the best is "
+      "%.1f %% lower\n",
+      as_written.mean.objective, as_written.mean.cost_usd, as_written.mean.violation_s,
+      as_written.mean.changes, 100 * metrics.at("improvement"));
+  if (!plan.expectations.empty()) {
+    std::printf("%s", failures.c_str());
+    std::printf(
+        "expectations: %zu of %zu hold\n",
+        plan.expectations.size() - static_cast<size_t>(std::count(failures.begin(), failures.end(), '\n')),
+        plan.expectations.size());
+  }
+  return failures.empty() ? 0 : 1;
 }
 
 }  // namespace autoscale

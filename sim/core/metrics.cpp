@@ -103,11 +103,14 @@ Summary summarize(const RunTotals& totals, const RunResult& recorded, const Summ
       under_any += interval_s(time_s, i);
 
   // Percentiles of the requests: of the latencies as they are, or weighted by their counts (fluid mode).
-  auto percentile = [](const std::vector<double>& values, const std::vector<double>& weights, double q) {
-    if (!weights.empty()) return weighted_quantile(values, weights, q);
-    std::vector<double> copy = values;
-    return quantile(copy, q);
+  auto percentiles = [](const std::vector<double>& values, const std::vector<double>& weights,
+                        const std::vector<double>& qs) {
+    if (!weights.empty()) return weighted_quantiles(values, weights, qs);
+    std::vector<double> copy = values, out;
+    for (double q : qs) out.push_back(quantile(copy, q));
+    return out;
   };
+  const std::vector<double> p = percentiles(lat, counts, {0.50, 0.95, 0.99});
   const std::vector<double>& scaling = totals.scaling_latencies_s;
   const double total = static_cast<double>(totals.requests_total);
   Summary s;
@@ -117,11 +120,12 @@ Summary summarize(const RunTotals& totals, const RunResult& recorded, const Summ
   add("requests_failed", static_cast<double>(totals.requests_failed), true);
   add("requests_in_flight_end", static_cast<double>(in_flight), true);
   add("sla_violation_fraction", totals.requests_total > 0 ? static_cast<double>(violations) / total : 0);
-  add("latency_p50_s", percentile(lat, counts, 0.50));
-  add("latency_p95_s", percentile(lat, counts, 0.95));
-  add("latency_p99_s", percentile(lat, counts, 0.99));
-  add("latency_p95_during_scaling_s", scaling.empty() ? std::numeric_limits<double>::quiet_NaN()
-                                                      : percentile(scaling, totals.scaling_counts, 0.95));
+  add("latency_p50_s", p[0]);
+  add("latency_p95_s", p[1]);
+  add("latency_p99_s", p[2]);
+  add("latency_p95_during_scaling_s", scaling.empty()
+                                          ? std::numeric_limits<double>::quiet_NaN()
+                                          : percentiles(scaling, totals.scaling_counts, {0.95})[0]);
   add("cost_usd", totals.cost_usd);
   add("cost_per_million_requests_usd", totals.requests_total > 0 ? totals.cost_usd / total * 1e6 : 0);
   add("instance_seconds", totals.instance_seconds);

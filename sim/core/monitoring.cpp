@@ -18,8 +18,42 @@ double quantile(std::vector<double>& v, double q) {
   return a + frac * (b - a);
 }
 
-double weighted_quantile(const std::vector<double>& values, const std::vector<double>& weights, double q) {
-  std::vector<std::pair<double, double>> vw;
+namespace {
+using Weighted = std::vector<std::pair<double, double>>;
+// The values at `ranks` (sorted, 0-based) of the expanded multiset of vw[first, last), whose weights before
+// `first` sum to `below`: one selection around a pivot (nth_element), each side searched only for the ranks
+// it holds, in expected time linear in the size times the log of the number of ranks.
+void select_ranks(Weighted& vw, size_t first, size_t last, double below, const double* ranks, size_t n_ranks,
+                  double* out) {
+  while (n_ranks > 0) {
+    if (last - first == 1) {
+      for (size_t k = 0; k < n_ranks; ++k) out[k] = vw[first].first;
+      return;
+    }
+    const size_t mid = first + (last - first) / 2;
+    std::nth_element(vw.begin() + static_cast<long>(first), vw.begin() + static_cast<long>(mid),
+                     vw.begin() + static_cast<long>(last));
+    double left = 0;
+    for (size_t i = first; i < mid; ++i) left += vw[i].second;
+    const double pivot_lo = below + left, pivot_hi = pivot_lo + vw[mid].second;
+    size_t k_left = 0;
+    while (k_left < n_ranks && ranks[k_left] < pivot_lo) ++k_left;
+    size_t k_mid = k_left;
+    while (k_mid < n_ranks && ranks[k_mid] < pivot_hi) out[k_mid++] = vw[mid].first;
+    if (k_left > 0) select_ranks(vw, first, mid, below, ranks, k_left, out);
+    // The ranks above the pivot, in the right side (a loop: no deeper recursion for them).
+    ranks += k_mid;
+    out += k_mid;
+    n_ranks -= k_mid;
+    below = pivot_hi;
+    first = mid + 1;
+  }
+}
+}  // namespace
+
+std::vector<double> weighted_quantiles(const std::vector<double>& values, const std::vector<double>& weights,
+                                       const std::vector<double>& qs) {
+  Weighted vw;
   vw.reserve(values.size());
   double n = 0;
   for (size_t i = 0; i < values.size() && i < weights.size(); ++i)
@@ -27,34 +61,33 @@ double weighted_quantile(const std::vector<double>& values, const std::vector<do
       vw.emplace_back(values[i], weights[i]);
       n += weights[i];
     }
-  if (n <= 0) return 0;
-  const double pos = q * (n - 1);
-  const double lo = std::floor(pos), frac = pos - lo;
-  // The value at a rank (0-based) of the expanded, sorted multiset: selection around a pivot (nth_element),
-  // into the side that holds the rank, in expected linear time.
-  auto at_rank = [&](double rank) {
-    size_t first = 0, last = vw.size();
-    double below = 0;  // weight of the elements before `first`
-    while (last - first > 1) {
-      const size_t mid = first + (last - first) / 2;
-      std::nth_element(vw.begin() + static_cast<long>(first), vw.begin() + static_cast<long>(mid),
-                       vw.begin() + static_cast<long>(last));
-      double left = 0;
-      for (size_t i = first; i < mid; ++i) left += vw[i].second;
-      if (rank < below + left) {
-        last = mid;
-      } else if (rank < below + left + vw[mid].second) {
-        return vw[mid].first;
-      } else {
-        below += left + vw[mid].second;
-        first = mid + 1;
-      }
-    }
-    return vw[first].first;
+  std::vector<double> out(qs.size(), 0.0);
+  if (n <= 0) return out;
+  // Each quantile needs the values at ranks floor(pos) and floor(pos) + 1 (numpy's linear interpolation).
+  std::vector<double> ranks;
+  for (double q : qs) {
+    const double lo = std::floor(q * (n - 1));
+    ranks.push_back(lo);
+    ranks.push_back(std::min(lo + 1, n - 1));
+  }
+  std::vector<double> sorted = ranks;
+  std::sort(sorted.begin(), sorted.end());
+  sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
+  std::vector<double> at(sorted.size());
+  select_ranks(vw, 0, vw.size(), 0, sorted.data(), sorted.size(), at.data());
+  auto value_at = [&](double rank) {
+    return at[static_cast<size_t>(std::lower_bound(sorted.begin(), sorted.end(), rank) - sorted.begin())];
   };
-  const double a = at_rank(lo);
-  if (frac == 0 || lo + 1 >= n) return a;
-  return a + frac * (at_rank(lo + 1) - a);
+  for (size_t k = 0; k < qs.size(); ++k) {
+    const double pos = qs[k] * (n - 1), frac = pos - ranks[2 * k];
+    const double a = value_at(ranks[2 * k]);
+    out[k] = frac == 0 || ranks[2 * k] + 1 >= n ? a : a + frac * (value_at(ranks[2 * k + 1]) - a);
+  }
+  return out;
+}
+
+double weighted_quantile(const std::vector<double>& values, const std::vector<double>& weights, double q) {
+  return weighted_quantiles(values, weights, {q})[0];
 }
 
 MonitoringPipeline::MonitoringPipeline(const MonitoringSpec& spec, std::vector<bool> database)

@@ -71,6 +71,21 @@ std::string table_text(const toml::table& t) {
 }
 }  // namespace
 
+const std::vector<std::string>& calibration_metrics() {
+  static const std::vector<std::string> m = {"best_objective",
+                                             "best_cost_usd",
+                                             "best_violation_s",
+                                             "best_changes",
+                                             "best_sla_violation_fraction",
+                                             "template_objective",
+                                             "template_cost_usd",
+                                             "template_violation_s",
+                                             "template_changes",
+                                             "template_sla_violation_fraction",
+                                             "improvement"};
+  return m;
+}
+
 size_t CalibrationPlan::points() const {
   size_t n = 1;
   for (const auto& a : grid) n *= a.values.size();
@@ -141,6 +156,15 @@ CalibrationPlan load_calibration(const std::string& path) {
       axis.values.push_back(value_text(v));
     }
     plan.grid.push_back(axis);
+  }
+  for (toml_reader::Reader& er : r.sections("expect")) {
+    Expectation e;
+    e.line = er.line();
+    e.metric = er.choice("metric", std::nullopt, calibration_metrics());
+    e.op = er.choice("op", std::nullopt, {"<", "<=", ">", ">=", "==", "!="});
+    e.value = er.number("value", std::nullopt);
+    er.finish();
+    plan.expectations.push_back(e);
   }
   if (plan.points() > kMaxPoints)
     r.fail("grid", "at most " + std::to_string(kMaxPoints) + " points (the product of the arrays' lengths)");

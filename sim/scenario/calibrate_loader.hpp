@@ -19,6 +19,8 @@
 #include <string>
 #include <vector>
 
+#include "sim/core/scenario.hpp"
+
 namespace autoscale {
 
 struct CalibrationPlan {
@@ -37,10 +39,18 @@ struct CalibrationPlan {
     std::vector<std::string> values;  // each a TOML value, as written ("0.7", "\"cpu\"")
   };
   std::vector<Axis> grid;
+  // [[expect]]: metric op value, checked once the search is done (exit 1 when one fails). Metrics:
+  // kCalibrationMetrics.
+  std::vector<Expectation> expectations;
   size_t points() const;
   // Grid point `i` (row-major: the last axis varies fastest): one value per axis.
   std::vector<std::string> point(size_t i) const;
 };
+
+// What a calibration's [[expect]] may name: the winner's means (best_objective, best_cost_usd,
+// best_violation_s, best_changes, best_sla_violation_fraction), the same of [controller] as written
+// (template_*), and improvement = 1 - best_objective / template_objective.
+const std::vector<std::string>& calibration_metrics();
 
 // Reads and checks the file: InputError naming the file, line and key.
 CalibrationPlan load_calibration(const std::string& path);

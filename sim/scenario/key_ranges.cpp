@@ -385,6 +385,8 @@ constexpr KeyRange kRanges[] = {
     {"controller.anomaly", "k_steps", K::count, 1, false, 10000, "consecutive forecasts"},
 
     {"expect", "value", K::real, -1e15, false, 1e15, "a metric value"},
+    {"train_rl.expect", "value", K::real, -1e15, false, 1e15, "a metric value"},
+    {"calibrate.expect", "value", K::real, -1e15, false, 1e15, "a metric value"},
 };
 
 // Counts are narrowed to int after their range check: their maximum must fit.

@@ -37,8 +37,8 @@ std::string tomlplusplus_version();
 
 // What a TOML file of the project is, by its top-level tables: "scenario" (has [[services]], or anything not
 // recognised), "train" ([data] and [model]), "forecast_eval" ([evaluation] or [[forecaster]]), "bench"
-// ([[scenario]] and [[controller]]), "calibrate" ([grid] and [objective]), "train_rl" ([env] and [algorithm]). A
-// syntax error is an InputError.
+// ([[scenario]] and [[controller]]), "calibrate" ([grid] and [objective]), "train_rl" ([env] and
+// [algorithm]). A syntax error is an InputError.
 std::string config_file_kind(const std::string& path);
 
 }  // namespace autoscale

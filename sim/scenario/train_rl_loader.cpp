@@ -22,6 +22,12 @@ std::vector<uint64_t> seeds_of(toml_reader::Reader& r, const std::string& key) {
 }
 }  // namespace
 
+const std::vector<std::string>& train_rl_metrics() {
+  static const std::vector<std::string> m = {"final_eval_reward", "best_eval_reward", "mean_episode_reward",
+                                             "episodes", "updates"};
+  return m;
+}
+
 RlTrainPlan load_train_rl(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw InputError(path, 0, "", "cannot open the RL training file (expected a readable TOML file)");
@@ -101,6 +107,15 @@ RlTrainPlan load_train_rl(const std::string& path) {
   if (!plan.algorithm.contains("algorithm"))
     throw InputError(path, toml_reader::line_in_file(alg->source()), "algorithm.kind", "\"ppo\" or \"dqn\"");
 
+  for (toml_reader::Reader& er : r.sections("expect")) {
+    Expectation e;
+    e.line = er.line();
+    e.metric = er.choice("metric", std::nullopt, train_rl_metrics());
+    e.op = er.choice("op", std::nullopt, {"<", "<=", ">", ">=", "==", "!="});
+    e.value = er.number("value", std::nullopt);
+    er.finish();
+    plan.expectations.push_back(e);
+  }
   if (r.has("eval")) {
     toml_reader::Reader ev = r.section("eval");
     plan.eval_every_updates = ev.count("every_updates", 10);

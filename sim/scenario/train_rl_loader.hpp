@@ -25,6 +25,8 @@
 #include <string>
 #include <vector>
 
+#include "sim/core/scenario.hpp"
+
 namespace autoscale {
 
 struct RlTrainPlan {
@@ -56,7 +58,14 @@ struct RlTrainPlan {
   // [eval]
   int eval_every_updates = 10;
   std::vector<uint64_t> eval_seeds;
+  // [[expect]]: metric op value, checked after training (exit 1 when one fails); metrics: train_rl_metrics().
+  std::vector<Expectation> expectations;
 };
+
+// What an RL training file's [[expect]] may name: final_eval_reward, best_eval_reward (mean episode reward of
+// the greedy policy on the held-back seeds: at the end, the best seen), mean_episode_reward (of the last 100
+// training episodes), episodes, updates.
+const std::vector<std::string>& train_rl_metrics();
 
 // InputError naming the file, line and key on anything wrong.
 RlTrainPlan load_train_rl(const std::string& path);

@@ -51,6 +51,32 @@ for k, v in a["best"]["values"].items():
 print("calibrate: best", a["best"]["values"], "objective", round(a["best"]["objective"], 4))
 PY
 
+# [[expect]]: the winner against the rule as written; one that cannot hold fails the command (exit 1), after the
+# table; the search's own numbers decide (improvement = 1 - best / as written, recomputed here).
+cat "$TMP/cal.toml" - >"$TMP/expect.toml" <<TOML
+[[expect]]
+metric = "improvement"
+op = ">"
+value = 0.999
+[[expect]]
+metric = "best_objective"
+op = "<="
+value = 1e9
+TOML
+set +e
+"$BIN" calibrate "$TMP/expect.toml" --json --quiet >"$TMP/e.json" 2>"$TMP/e.err"
+rc=$?
+set -e
+[ "$rc" = 1 ] && grep -q "expectation failed: .*expect.toml:18: improvement > 0.999" "$TMP/e.err" || { echo "check failed: line 70"; exit 1; }
+/usr/bin/python3 - "$TMP/e.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+imp = 1 - d["best"]["objective"] / d["as_written"]["objective"]
+e = d["expectations"]
+assert [x["ok"] for x in e] == [False, True], e
+assert abs(e[0]["actual"] - imp) < 1e-12, (e[0], imp)
+PY
+
 # Bad input: exit 2, the file, the line and the key.
 sed 's/^scale_in_below = \[0.2, 0.7\]/scale_in_below = 0.2/' "$TMP/cal.toml" >"$TMP/bad1.toml"
 set +e
@@ -60,6 +86,6 @@ sed 's/^mu_usd_per_change = 0.002/mu_usd_per_change = -1/' "$TMP/cal.toml" >"$TM
 "$BIN" calibrate "$TMP/bad2.toml" --quiet 2>"$TMP/e2"
 rc2=$?
 set -e
-[ "$rc1" = 2 ] && grep -q "bad1.toml:17" "$TMP/e1" && grep -q "grid.scale_in_below" "$TMP/e1"
-[ "$rc2" = 2 ] && grep -q "bad2.toml:7" "$TMP/e2" && grep -q "mu_usd_per_change" "$TMP/e2"
+[ "$rc1" = 2 ] && grep -q "bad1.toml:17" "$TMP/e1" && grep -q "grid.scale_in_below" "$TMP/e1" || { echo "check failed: line 89"; exit 1; }
+[ "$rc2" = 2 ] && grep -q "bad2.toml:7" "$TMP/e2" && grep -q "mu_usd_per_change" "$TMP/e2" || { echo "check failed: line 90"; exit 1; }
 echo "calibrate: ok"

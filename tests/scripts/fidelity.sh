@@ -40,7 +40,7 @@ set +e
 "$BIN" bench fidelity scenarios/aws_step.toml --levels exact warp --quiet 2>"$TMP/err.txt"
 rc=$?
 set -e
-[ "$rc" = 2 ] && grep -q -- "--levels" "$TMP/err.txt"
+[ "$rc" = 2 ] && grep -q -- "--levels" "$TMP/err.txt" || { echo "check failed: line 43"; exit 1; }
 
 "$BIN" bench engine --json --quiet --duration-s 300 --rounds 1 --instances 20 >"$TMP/engine.json"
 /usr/bin/python3 - "$TMP/engine.json" <<'PY'

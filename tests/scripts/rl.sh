@@ -78,6 +78,20 @@ assert len(d) == 30 and set(rules) <= {"rl", "fallback"}, rules
 print("rl controller decisions:", dict(rules))
 PY
 
+# [[expect]] on the training's result: one that cannot hold fails the command (exit 1), the model stored anyway.
+cat "$TMP/mini.toml" - >"$TMP/expect.toml" <<TOML
+[[expect]]
+metric = "final_eval_reward"
+op = ">"
+value = 1e9
+TOML
+set +e
+"$BIN" train-rl "$TMP/expect.toml" --out "$TMP/models" --quiet 2>&1 | tee "$TMP/expect.out"
+rc=${PIPESTATUS[0]}
+set -e
+[ "$rc" = 1 ] && grep -q "expectation failed: .*expect.toml:26: final_eval_reward > 1e9" "$TMP/expect.out" &&
+  [ -f "$TMP/models/mini/3/model.json" ] || { echo "check failed: line 92"; exit 1; }
+
 # DQN trains too.
 sed -e 's/kind = "ppo"/kind = "dqn"\nlearning_starts = 256/' -e 's/^name = "mini"/name = "mini_dqn"/' \
   "$TMP/mini.toml" >"$TMP/dqn.toml"
@@ -102,5 +116,5 @@ set +e
 "$BIN" run "$TMP/mini.toml" 2>"$TMP/err"
 rc=$?
 set -e
-[ "$rc" = 2 ] && grep -q "autoscale train-rl" "$TMP/err"
+[ "$rc" = 2 ] && grep -q "autoscale train-rl" "$TMP/err" || { echo "check failed: line 119"; exit 1; }
 echo "train-rl: ok"
