@@ -136,9 +136,9 @@ struct RunTotals {
   // How many requests each entry of completed_latencies_s / scaling_latencies_s stands for (fluid mode's
   // samples); empty: one each.
   std::vector<double> completed_counts, scaling_counts;
-  std::vector<double> in_flight_arrivals_s;   // s: arrival time of each request still in flight at the end
-                                              // (their number is requests_in_flight_end)
-  double cost_usd = 0;          // USD: cost of every node, up to the end for those still running
+  std::vector<double> in_flight_arrivals_s;  // s: arrival time of each request still in flight at the end
+                                             // (their number is requests_in_flight_end)
+  double cost_usd = 0;                       // USD: cost of every node, up to the end for those still running
   double instance_seconds = 0;  // s: sum over instances of launch request to termination (or the end)
   double duration_s = 0;        // s: length of the run; the end is at duration_s
   std::vector<std::vector<int>> desired_history;  // instances, per service in index order: the initial

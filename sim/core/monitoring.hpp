@@ -67,8 +67,8 @@ class MonitoringPipeline {
 // The q-quantile (0..1) of values by linear interpolation between order statistics (numpy's default); 0 if
 // empty. Reorders `values`.
 double quantile(std::vector<double>& values, double q);
-// The same quantile of the multiset where values[i] appears weights[i] times (whole, non-negative counts): equal
-// to quantile() of the expanded vector, without expanding it. 0 if the weights sum to 0.
+// The same quantile of the multiset where values[i] appears weights[i] times (whole, non-negative counts):
+// equal to quantile() of the expanded vector, without expanding it. 0 if the weights sum to 0.
 double weighted_quantile(const std::vector<double>& values, const std::vector<double>& weights, double q);
 // Several at once (one selection pass for all of them).
 std::vector<double> weighted_quantiles(const std::vector<double>& values, const std::vector<double>& weights,

@@ -14,9 +14,9 @@
 // reward = -(cost_usd + lambda x sla_violation_s + mu x changes) over the step, where cost_usd is the cost of
 // every node during the step, sla_violation_s the step's length times the fraction of the end-user requests
 // finishing in the step (completed or failed) that violated the SLA (failed, or slower than [sla] latency_s;
-// 0 when none finished), and changes 1 when the action changed the desired count (0 when it left it as it was, or
-// the clamp to min/max did): as `scaling_actions` counts changes, so that `autoscale calibrate` minimises the same
-// objective over whole runs.
+// 0 when none finished), and changes 1 when the action changed the desired count (0 when it left it as it
+// was, or the clamp to min/max did): as `scaling_actions` counts changes, so that `autoscale calibrate`
+// minimises the same objective over whole runs.
 //
 // Vectorised environments (VecEnv) are N Env in one process, stepped one after the other in the calling
 // thread: fast and fluid runs have no SimGrid engine, so N simulations live side by side; exact mode allows

@@ -462,8 +462,8 @@ class ActivatorInPath : public Controller {
   bool in_path_;
 };
 
-// One instance with one worker and no queue, 1 s of work per request, a request every ~2 s (Poisson): a request that
-// finds the worker busy has nowhere to wait at the pod.
+// One instance with one worker and no queue, 1 s of work per request, a request every ~2 s (Poisson): a
+// request that finds the worker busy has nowhere to wait at the pod.
 RunResult one_worker_no_queue(bool in_path) {
   QueuePreset p;
   p.instances = 1;
@@ -482,9 +482,9 @@ RunResult one_worker_no_queue(bool in_path) {
 TEST_CASE("the activator in the path buffers what finds every worker busy, and hands it to the next free one",
           "[sim][activator]") {
   RunResult r = one_worker_no_queue(true);
-  // ~200 requests, each served one at a time by the single worker: none fails; one that arrived while another ran
-  // waited for it (latency above its own 1 s of work), and the worker never ran two at once (completions at least
-  // 1 s apart).
+  // ~200 requests, each served one at a time by the single worker: none fails; one that arrived while another
+  // ran waited for it (latency above its own 1 s of work), and the worker never ran two at once (completions
+  // at least 1 s apart).
   REQUIRE(r.requests.size() > 150);
   CHECK(test::metric(r, "requests_failed") == 0);
   std::vector<double> done;
@@ -498,11 +498,12 @@ TEST_CASE("the activator in the path buffers what finds every worker busy, and h
   for (size_t i = 1; i < done.size(); ++i) CHECK(done[i] - done[i - 1] >= 1 - 1e-6);
 }
 
-TEST_CASE("without the activator in the path, a request that finds the worker busy and no queue fails at once",
-          "[sim][activator]") {
+TEST_CASE(
+    "without the activator in the path, a request that finds the worker busy and no queue fails at once",
+    "[sim][activator]") {
   RunResult r = one_worker_no_queue(false);
-  // rho = 0.5 with one server and no waiting room (Erlang B, 1 server): half the offered requests are blocked, in the
-  // long run 0.5 / 1.5 = 1/3 of them.
+  // rho = 0.5 with one server and no waiting room (Erlang B, 1 server): half the offered requests are
+  // blocked, in the long run 0.5 / 1.5 = 1/3 of them.
   REQUIRE(r.requests.size() > 150);
   const double blocked = test::metric(r, "requests_failed") / static_cast<double>(r.requests.size());
   CHECK(blocked == Approx(1.0 / 3).margin(0.1));
