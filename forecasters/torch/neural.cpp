@@ -25,6 +25,7 @@
 #include "controllers/base/error.hpp"
 #include "forecasters/torch/backend.hpp"
 #include "forecasters/torch/neural.hpp"
+#include "forecasters/torch/torch_state.hpp"
 
 namespace autoscale::forecast {
 
@@ -168,23 +169,11 @@ std::string shape_text(at::IntArrayRef s) {
 }
 
 // Torch's random generator and thread count are process-wide: one training (or network construction) at a
-// time, so that models trained side by side (forecast-eval's threads) get the same weights as alone.
+// time in the whole plugin (forecasters/torch/torch_state.hpp).
+using torch_state::ThreadScope;
 std::mutex& torch_state_mutex() {
-  static std::mutex m;
-  return m;
+  return torch_state::mutex();
 }
-
-// Sets torch's intra-op threads for a scope (training must be single-threaded to be bit-reproducible).
-class ThreadScope {
- public:
-  explicit ThreadScope(int threads) : previous_(at::get_num_threads()) { at::set_num_threads(threads); }
-  ~ThreadScope() { at::set_num_threads(previous_); }
-  ThreadScope(const ThreadScope&) = delete;
-  ThreadScope& operator=(const ThreadScope&) = delete;
-
- private:
-  int previous_;
-};
 
 class TorchBackend final : public NeuralBackend {
  public:

@@ -25,6 +25,7 @@
 
 #include "controllers/base/error.hpp"
 #include "forecasters/torch/rl_backend.hpp"
+#include "forecasters/torch/torch_state.hpp"
 
 namespace autoscale::rl {
 
@@ -32,21 +33,12 @@ namespace {
 
 constexpr double kLog2Pi = 1.8378770664093453;  // log(2 pi)
 
+// The plugin's one lock and thread scope (forecasters/torch/torch_state.hpp), shared with the forecasters'
+// training.
+using torch_state::ThreadScope;
 std::mutex& thread_count_mutex() {
-  static std::mutex m;
-  return m;
+  return torch_state::mutex();
 }
-
-class ThreadScope {
- public:
-  explicit ThreadScope(int threads) : previous_(at::get_num_threads()) { at::set_num_threads(threads); }
-  ~ThreadScope() { at::set_num_threads(previous_); }
-  ThreadScope(const ThreadScope&) = delete;
-  ThreadScope& operator=(const ThreadScope&) = delete;
-
- private:
-  int previous_;
-};
 
 // std::mt19937_64's sequence is fixed by the standard; the distributions on top are ours (the standard
 // library's are implementation-defined).
