@@ -25,7 +25,7 @@
 #include "controllers/base/error.hpp"
 #include "forecasters/torch/backend.hpp"
 #include "forecasters/torch/neural.hpp"
-#include "forecasters/torch/torch_state.hpp"
+#include "forecasters/torch/plugin_common.hpp"
 
 namespace autoscale::forecast {
 
@@ -146,22 +146,6 @@ struct NetImpl : torch::nn::Module {
 };
 TORCH_MODULE(Net);
 
-// The archive's keys have no dots (a TorchScript attribute name may not).
-std::string archive_key(std::string name) {
-  std::replace(name.begin(), name.end(), '.', '_');
-  return name;
-}
-
-// The weights file's checksum, in the description: a flipped byte anywhere (zip padding included, which torch
-// never reads) makes the file another one.
-std::string fnv1a64(const std::string& bytes) {
-  std::uint64_t h = 0xcbf29ce484222325ULL;
-  for (unsigned char c : bytes) h = (h ^ c) * 0x100000001b3ULL;
-  char text[17];
-  std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(h));
-  return text;
-}
-
 std::string shape_text(at::IntArrayRef s) {
   std::string t = "[";
   for (std::size_t i = 0; i < s.size(); ++i) t += (i ? ", " : "") + std::to_string(s[i]);
@@ -169,7 +153,9 @@ std::string shape_text(at::IntArrayRef s) {
 }
 
 // Torch's random generator and thread count are process-wide: one training (or network construction) at a
-// time in the whole plugin (forecasters/torch/torch_state.hpp).
+// time in the whole plugin (forecasters/torch/plugin_common.hpp).
+using torch_state::archive_key;
+using torch_state::fnv1a64;
 using torch_state::ThreadScope;
 std::mutex& torch_state_mutex() {
   return torch_state::mutex();

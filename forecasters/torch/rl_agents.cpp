@@ -24,8 +24,8 @@
 #include <type_traits>
 
 #include "controllers/base/error.hpp"
+#include "forecasters/torch/plugin_common.hpp"
 #include "forecasters/torch/rl_backend.hpp"
-#include "forecasters/torch/torch_state.hpp"
 
 namespace autoscale::rl {
 
@@ -33,8 +33,10 @@ namespace {
 
 constexpr double kLog2Pi = 1.8378770664093453;  // log(2 pi)
 
-// The plugin's one lock and thread scope (forecasters/torch/torch_state.hpp), shared with the forecasters'
+// The plugin's one lock and thread scope (forecasters/torch/plugin_common.hpp), shared with the forecasters'
 // training.
+using torch_state::archive_key;
+using torch_state::fnv1a64;
 using torch_state::ThreadScope;
 std::mutex& thread_count_mutex() {
   return torch_state::mutex();
@@ -55,19 +57,6 @@ class Rng {
  private:
   std::mt19937_64 g_;
 };
-
-std::string fnv1a64(const std::string& bytes) {
-  std::uint64_t h = 0xcbf29ce484222325ULL;
-  for (unsigned char c : bytes) h = (h ^ c) * 0x100000001b3ULL;
-  char text[17];
-  std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(h));
-  return text;
-}
-
-std::string archive_key(std::string name) {
-  std::replace(name.begin(), name.end(), '.', '_');
-  return name;
-}
 
 // What the networks are made of: enough to rebuild them from a description.
 struct Spec {
