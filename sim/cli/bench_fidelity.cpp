@@ -1,16 +1,13 @@
 #include "sim/cli/bench_fidelity.hpp"
 
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
 #include "controllers/base/error.hpp"
+#include "sim/cli/fork_pool.hpp"
 #include "sim/engine/simulation.hpp"
 
 namespace autoscale {
@@ -37,52 +34,22 @@ struct Measured {
   nlohmann::json summary;
 };
 
-// Simulates `run` in a child process; the child sends back its summary as JSON.
+// Simulates `run` in a child process of its own (sim/cli/fork_pool), which sends back its summary as JSON.
 Measured in_child(const RunSpec& run, const std::string& file) {
-  int fd[2];
-  if (pipe(fd) != 0) throw std::runtime_error("pipe failed");
-  const auto t0 = std::chrono::steady_clock::now();
-  pid_t pid = fork();
-  if (pid < 0) throw std::runtime_error("fork failed");
-  if (pid == 0) {
-    close(fd[0]);
-    nlohmann::json out;
-    int status = 0;
-    try {
-      SimulationOptions opts;
-      opts.file = file;
-      RunResult r = run_simulation(run, opts);
-      for (const auto& m : r.summary) out[m.key] = m.value;
-    } catch (const std::exception& e) {
-      out = {{"error", e.what()}};
-      status = 3;
-    }
-    const std::string text = out.dump();
-    size_t done = 0;
-    while (done < text.size()) {
-      ssize_t n = write(fd[1], text.data() + done, text.size() - done);
-      if (n <= 0) _exit(3);
-      done += static_cast<size_t>(n);
-    }
-    _exit(status);
-  }
-  close(fd[1]);
-  std::string text;
-  char buf[65536];
-  for (ssize_t n; (n = read(fd[0], buf, sizeof buf)) > 0;) text.append(buf, static_cast<size_t>(n));
-  close(fd[0]);
-  int status = 0;
-  waitpid(pid, &status, 0);
+  ForkResult r = run_forked(1, 1, [&](size_t) {
+                   SimulationOptions opts;
+                   opts.file = file;
+                   nlohmann::json out = nlohmann::json::object();
+                   for (const auto& m : run_simulation(run, opts).summary) out[m.key] = m.value;
+                   return out.dump();
+                 }).front();
   Measured m;
-  m.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
-  if (j.is_discarded() || !WIFEXITED(status)) {
-    m.error = "the simulation's process died";
-  } else if (j.contains("error")) {
-    m.error = j["error"].get<std::string>();
+  m.wall_s = r.wall_s;
+  if (!r.ok) {
+    m.error = r.text;
   } else {
-    m.ok = WEXITSTATUS(status) == 0;
-    m.summary = j;
+    m.ok = true;
+    m.summary = nlohmann::json::parse(r.text);
   }
   return m;
 }

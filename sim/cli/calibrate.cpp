@@ -13,6 +13,7 @@
 
 #include "controllers/base/error.hpp"
 #include "controllers/registry.hpp"
+#include "sim/analysis/attribution.hpp"
 #include "sim/cli/fork_pool.hpp"
 #include "sim/cli/run_pool.hpp"
 #include "sim/core/metrics.hpp"
@@ -29,11 +30,11 @@ namespace {
 // end-user requests that arrived in it and violated the SLA (failed, slower than [sla] latency_s, or still in
 // flight at the end for longer).
 double violation_seconds(const RunResult& r) {
+  const std::vector<double> fraction = sla_violation_fractions(r);  // per record interval (sim/analysis)
   double total = 0, t0 = 0;
-  for (size_t i = 0; i < r.sla_requests.size() && i < r.time_s.size(); ++i) {
-    const double len = r.time_s[i] - t0;
+  for (size_t i = 0; i < fraction.size(); ++i) {
+    total += (r.time_s[i] - t0) * fraction[i];
     t0 = r.time_s[i];
-    if (r.sla_requests[i] > 0) total += len * r.sla_violations[i] / r.sla_requests[i];
   }
   return total;
 }
