@@ -14,6 +14,7 @@
 #include "controllers/base/error.hpp"
 #include "controllers/registry.hpp"
 #include "sim/analysis/attribution.hpp"
+#include "sim/cli/expectations.hpp"
 #include "sim/cli/fork_pool.hpp"
 #include "sim/cli/run_pool.hpp"
 #include "sim/core/metrics.hpp"
@@ -195,21 +196,7 @@ int cmd_calibrate(const CalibrateArgs& args) {
       {"template_sla_violation_fraction", as_written.mean.sla_violation_fraction},
       {"improvement",
        as_written.mean.objective > 0 ? 1 - best.mean.objective / as_written.mean.objective : 0}};
-  nlohmann::json j_expect = nlohmann::json::array();
-  std::string failures;
-  for (const Expectation& e : plan.expectations) {
-    const double actual = metrics.at(e.metric);
-    const bool ok = expectation_holds(actual, e.op, e.value);
-    j_expect.push_back({{"line", e.line},
-                        {"metric", e.metric},
-                        {"op", e.op},
-                        {"value", e.value},
-                        {"actual", actual},
-                        {"ok", ok}});
-    if (!ok)
-      failures += "expectation failed: " + plan.file + ":" + std::to_string(e.line) + ": " + e.metric + " " +
-                  e.op + " " + format_number(e.value) + ", actual " + format_number(actual) + "\n";
-  }
+  const ExpectationCheck expect = check_expectations(plan.file, plan.expectations, metrics);
   auto point_json = [&](const Row& r) {
     nlohmann::json values = nlohmann::json::object();
     const auto v = plan.point(r.point);
@@ -257,11 +244,11 @@ int cmd_calibrate(const CalibrateArgs& args) {
                                   {"violation_s", as_written.mean.violation_s},
                                   {"changes", as_written.mean.changes},
                                   {"sla_violation_fraction", as_written.mean.sla_violation_fraction}}},
-                                {"expectations", j_expect}}
+                                {"expectations", expect.results}}
                      .dump(2)
               << "\n";
-    if (!failures.empty()) std::fprintf(stderr, "%s", failures.c_str());
-    return failures.empty() ? 0 : 1;
+    std::fprintf(stderr, "%s", expect.failures.c_str());
+    return expect.ok() ? 0 : 1;
   }
   std::printf("calibrate %s: %s over %zu grid points (%zu refused) x %zu runs at %s fidelity\n",
               plan.name.c_str(), plan.kind.c_str(), valid.size(), points - valid.size(), runs.size(),
@@ -286,14 +273,8 @@ int cmd_calibrate(const CalibrateArgs& args) {
       "%.1f %% lower\n",
       as_written.mean.objective, as_written.mean.cost_usd, as_written.mean.violation_s,
       as_written.mean.changes, 100 * metrics.at("improvement"));
-  if (!plan.expectations.empty()) {
-    std::printf("%s", failures.c_str());
-    std::printf(
-        "expectations: %zu of %zu hold\n",
-        plan.expectations.size() - static_cast<size_t>(std::count(failures.begin(), failures.end(), '\n')),
-        plan.expectations.size());
-  }
-  return failures.empty() ? 0 : 1;
+  std::printf("%s", expect.text().c_str());
+  return expect.ok() ? 0 : 1;
 }
 
 }  // namespace autoscale

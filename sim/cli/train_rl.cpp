@@ -15,9 +15,8 @@
 #include "forecasters/store/model_store.hpp"
 #include "forecasters/store/sha256.hpp"
 #include "forecasters/torch/rl.hpp"
-#include "sim/core/metrics.hpp"
+#include "sim/cli/expectations.hpp"
 #include "sim/rl/sim_env.hpp"
-#include "sim/scenario/key_ranges.hpp"
 #include "sim/scenario/scenario_loader.hpp"
 #include "sim/scenario/train_rl_loader.hpp"
 
@@ -258,21 +257,7 @@ int cmd_train_rl(const TrainRlArgs& args) {
       {"mean_episode_reward", report.mean_episode_reward},
       {"episodes", static_cast<double>(report.episodes)},
       {"updates", static_cast<double>(report.updates)}};
-  nlohmann::json j_expect = nlohmann::json::array();
-  std::string failures;
-  for (const Expectation& e : p.plan.expectations) {
-    const double actual = metrics.at(e.metric);
-    const bool ok = !std::isnan(actual) && expectation_holds(actual, e.op, e.value);
-    j_expect.push_back({{"line", e.line},
-                        {"metric", e.metric},
-                        {"op", e.op},
-                        {"value", e.value},
-                        {"actual", actual},
-                        {"ok", ok}});
-    if (!ok)
-      failures += "expectation failed: " + args.config + ":" + std::to_string(e.line) + ": " + e.metric +
-                  " " + e.op + " " + format_number(e.value) + ", actual " + format_number(actual) + "\n";
-  }
+  const ExpectationCheck expect = check_expectations(args.config, p.plan.expectations, metrics);
   if (args.json) {
     std::cout << nlohmann::json{{"name", info.name},
                                 {"version", info.version},
@@ -287,23 +272,19 @@ int cmd_train_rl(const TrainRlArgs& args) {
                                                          ? nlohmann::json(*report.best_eval_reward)
                                                          : nlohmann::json()},
                                 {"wall_s", report.wall_s},
-                                {"expectations", j_expect}}
+                                {"expectations", expect.results}}
                      .dump(2)
               << "\n";
-    if (!failures.empty()) std::fprintf(stderr, "%s", failures.c_str());
+    std::fprintf(stderr, "%s", expect.failures.c_str());
   } else {
     std::printf("trained %s@%d (%s, %ld steps, %d updates, %d episodes, %.0f s): mean episode reward %.4f",
                 info.name.c_str(), info.version, p.cfg.algorithm.c_str(), report.steps, report.updates,
                 report.episodes, report.wall_s, report.mean_episode_reward);
     if (report.final_eval_reward) std::printf(", held-back seeds %.4f", eval);
     std::printf("\nmodel: %s\n", info.dir.c_str());
-    if (!p.plan.expectations.empty())
-      std::printf("%sexpectations: %zu of %zu hold\n", failures.c_str(),
-                  p.plan.expectations.size() -
-                      static_cast<size_t>(std::count(failures.begin(), failures.end(), '\n')),
-                  p.plan.expectations.size());
+    std::printf("%s", expect.text().c_str());
   }
-  return failures.empty() ? 0 : 1;
+  return expect.ok() ? 0 : 1;
 }
 
 }  // namespace autoscale

@@ -114,11 +114,7 @@ CalibrationPlan load_calibration(const std::string& path) {
   plan.scenarios = r.strings("scenarios", {});
   if (plan.scenarios.empty()) r.fail("scenarios", "a non-empty array of scenario files");
   for (const auto& s : plan.scenarios) plan.scenario_paths.push_back(resolve_path(path, s));
-  for (double s : r.numbers("seeds", {})) {
-    if (s < 0 || s != static_cast<double>(static_cast<uint64_t>(s)))
-      r.fail("seeds", "integers in [0, 2^63-1]");
-    plan.seeds.push_back(static_cast<uint64_t>(s));
-  }
+  plan.seeds = toml_reader::read_seeds(r, "seeds");
   plan.fidelity = r.choice("fidelity", "fast", {"exact", "fast", "fluid"});
   plan.set = r.strings("set", {});
   {
@@ -157,15 +153,8 @@ CalibrationPlan load_calibration(const std::string& path) {
     }
     plan.grid.push_back(axis);
   }
-  for (toml_reader::Reader& er : r.sections("expect")) {
-    Expectation e;
-    e.line = er.line();
-    e.metric = er.choice("metric", std::nullopt, calibration_metrics());
-    e.op = er.choice("op", std::nullopt, {"<", "<=", ">", ">=", "==", "!="});
-    e.value = er.number("value", std::nullopt);
-    er.finish();
-    plan.expectations.push_back(e);
-  }
+  for (toml_reader::Reader& er : r.sections("expect"))
+    plan.expectations.push_back(toml_reader::read_expectation(er, calibration_metrics()));
   if (plan.points() > kMaxPoints)
     r.fail("grid", "at most " + std::to_string(kMaxPoints) + " points (the product of the arrays' lengths)");
   r.finish();

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <set>
@@ -17,6 +18,7 @@
 #include "controllers/base/error.hpp"
 #include "controllers/params.hpp"
 #include "sim/core/distribution.hpp"
+#include "sim/core/scenario.hpp"
 #include "sim/scenario/key_ranges.hpp"
 
 namespace autoscale::toml_reader {
@@ -285,5 +287,26 @@ class Reader : public Params {
   std::set<std::string> used_;
   std::shared_ptr<const toml::table> doc_;
 };
+
+// An array of seeds (integers in the key's range, read as numbers).
+inline std::vector<uint64_t> read_seeds(Reader& r, const std::string& key) {
+  std::vector<uint64_t> out;
+  for (double s : r.numbers(key, {})) {
+    if (s != static_cast<double>(static_cast<uint64_t>(s))) r.fail(key, "integers in [0, 2^63-1]");
+    out.push_back(static_cast<uint64_t>(s));
+  }
+  return out;
+}
+
+// One [[expect]] of a file whose result has named numbers (`metrics`): metric, op, value.
+inline Expectation read_expectation(Reader& er, const std::vector<std::string>& metrics) {
+  Expectation e;
+  e.line = er.line();
+  e.metric = er.choice("metric", std::nullopt, metrics);
+  e.op = er.choice("op", std::nullopt, {"<", "<=", ">", ">=", "==", "!="});
+  e.value = er.number("value", std::nullopt);
+  er.finish();
+  return e;
+}
 
 }  // namespace autoscale::toml_reader

@@ -11,17 +11,6 @@ namespace autoscale {
 using loader_detail::parse_text;
 using loader_detail::resolve_path;
 
-namespace {
-std::vector<uint64_t> seeds_of(toml_reader::Reader& r, const std::string& key) {
-  std::vector<uint64_t> out;
-  for (double s : r.numbers(key, {})) {
-    if (s != static_cast<double>(static_cast<uint64_t>(s))) r.fail(key, "integers in [0, 2^63-1]");
-    out.push_back(static_cast<uint64_t>(s));
-  }
-  return out;
-}
-}  // namespace
-
 const std::vector<std::string>& train_rl_metrics() {
   static const std::vector<std::string> m = {"final_eval_reward", "best_eval_reward", "mean_episode_reward",
                                              "episodes", "updates"};
@@ -107,19 +96,12 @@ RlTrainPlan load_train_rl(const std::string& path) {
   if (!plan.algorithm.contains("algorithm"))
     throw InputError(path, toml_reader::line_in_file(alg->source()), "algorithm.kind", "\"ppo\" or \"dqn\"");
 
-  for (toml_reader::Reader& er : r.sections("expect")) {
-    Expectation e;
-    e.line = er.line();
-    e.metric = er.choice("metric", std::nullopt, train_rl_metrics());
-    e.op = er.choice("op", std::nullopt, {"<", "<=", ">", ">=", "==", "!="});
-    e.value = er.number("value", std::nullopt);
-    er.finish();
-    plan.expectations.push_back(e);
-  }
+  for (toml_reader::Reader& er : r.sections("expect"))
+    plan.expectations.push_back(toml_reader::read_expectation(er, train_rl_metrics()));
   if (r.has("eval")) {
     toml_reader::Reader ev = r.section("eval");
     plan.eval_every_updates = ev.count("every_updates", 10);
-    plan.eval_seeds = seeds_of(ev, "seeds");
+    plan.eval_seeds = toml_reader::read_seeds(ev, "seeds");
     ev.finish();
   }
   r.finish();
